@@ -1,0 +1,36 @@
+#pragma once
+// Retrieval metrics with pytorch-metric-learning's definitions (AccuracyCalculator):
+//   precision_at_1  share of queries whose nearest reference has the query's label;
+//   recall_at_k     share of queries with at least one same-label reference in the top k;
+//   r_precision     mean over queries of (same-label references in the top R) / R, where R is
+//                   the number of references with the query's label;
+//   map_at_r        mean over queries of (1/R) * sum_{i<=R} precision@i * rel(i).
+// Queries whose label has no reference (R = 0) are left out of every metric and counted.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "lookalike/index/knn.h"
+
+namespace lookalike::eval {
+
+struct RetrievalOptions {
+  std::vector<int64_t> ks = {1, 10};  // recall_at_k for each
+  std::string metric = "ip";          // "ip" | "l2"
+  std::string backend = "auto";       // kNN backend, see index::KnnOptions
+  int64_t max_entries = 1 << 24;      // cap on query_tile * k held at once
+};
+
+/// query: float32 [nq, d], query_labels: int64 [nq]; reference/reference_labels: the same for
+/// a separate reference set, or undefined tensors to search the query set against itself
+/// with each query's own entry excluded. Returns precision_at_1, recall_at_<k> for each k,
+/// r_precision, map_at_r, num_queries (counted) and num_excluded (R = 0).
+std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
+                                                const torch::Tensor& query_labels,
+                                                const torch::Tensor& reference,
+                                                const torch::Tensor& reference_labels,
+                                                const RetrievalOptions& options = {});
+
+}  // namespace lookalike::eval

@@ -1,0 +1,35 @@
+#pragma once
+// Exact k-nearest-neighbour search, tiled so that memory stays bounded.
+#include <string>
+
+#include <torch/types.h>
+
+namespace lookalike::index {
+
+struct KnnOptions {
+  std::string metric = "ip";       // "ip" (inner product, larger is nearer) | "l2" (squared L2)
+  std::string backend = "auto";    // "faiss" (IndexFlat, CPU) | "torch" (tiled GEMM + top-k, any
+                                   // device) | "auto" (faiss for CPU tensors when built with it)
+  int64_t query_tile = 4096;       // queries per search call
+  int64_t reference_tile = 65536;  // references per GEMM tile (torch backend)
+  bool exclude_self = false;       // query i is reference i: drop it from its own list
+};
+
+struct KnnResult {
+  torch::Tensor scores;   // float32 [nq, k]: inner products (ip) or squared distances (l2)
+  torch::Tensor indices;  // int64 [nq, k]: rows of the reference set, nearest first
+};
+
+/// The k nearest references of each query. query: float32 [nq, d]; reference: float32 [nb, d]
+/// on the same device; 1 <= k <= nb (nb - 1 with exclude_self). Throws InvalidArgument on
+/// shape, dtype, device or k errors and on NaN/Inf.
+KnnResult exact_knn(const torch::Tensor& query, const torch::Tensor& reference, int64_t k,
+                    const KnnOptions& options = {});
+
+/// True when this build links FAISS.
+bool have_faiss();
+
+/// Throws InvalidArgument unless `x` is a finite float32 [n, d] matrix; `what` names it.
+void check_vectors(const torch::Tensor& x, const char* what);
+
+}  // namespace lookalike::index

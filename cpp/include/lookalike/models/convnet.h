@@ -1,0 +1,58 @@
+#pragma once
+// A configurable ConvNet: stages of conv3x3-BN-ReLU blocks with 2x2 max-pooling between
+// stages, global average pooling, an embedding layer and a classification head.
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+namespace lookalike::models {
+
+struct ConvNetOptions {
+  int in_channels = 1;
+  std::vector<int> channels = {32, 64, 128};  // one stage per entry
+  int blocks_per_stage = 1;                   // conv-BN-ReLU blocks in each stage
+  int embedding_dim = 128;
+  int num_classes = 10;
+  double dropout = 0.0;  // before the head
+};
+
+/// Output of a forward pass.
+///   logits: [B, num_classes]; embedding: [B, embedding_dim] (not normalised).
+struct ConvNetOutput {
+  torch::Tensor logits;
+  torch::Tensor embedding;
+};
+
+class ConvNetImpl : public torch::nn::Module {
+ public:
+  explicit ConvNetImpl(ConvNetOptions options);
+
+  /// x: float [B, C, H, W] in [0, 1] (normalised inside with the stored mean/std).
+  ConvNetOutput forward(const torch::Tensor& x);
+
+  /// Sets the per-channel input normalisation (float [C] each), stored with the weights.
+  void set_normalization(const torch::Tensor& mean, const torch::Tensor& std);
+
+  const ConvNetOptions& options() const { return options_; }
+
+ private:
+  ConvNetOptions options_;
+  torch::nn::Sequential features_{nullptr};
+  torch::nn::Linear embed_{nullptr};
+  torch::nn::BatchNorm1d embed_bn_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+  torch::nn::Linear head_{nullptr};
+  torch::Tensor mean_, std_;
+};
+TORCH_MODULE(ConvNet);
+
+/// Checks the options (positive sizes, at least one stage); throws InvalidArgument.
+void validate(const ConvNetOptions& options);
+
+}  // namespace lookalike::models

@@ -1,0 +1,81 @@
+#pragma once
+// The fine-tuning loop: seeded, resumable, logged.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lookalike/data/dataset.h"
+#include "lookalike/models/convnet.h"
+#include "lookalike/util/json.h"
+
+namespace lookalike::train {
+
+struct TrainOptions {
+  int epochs = 5;
+  int64_t batch_size = 128;
+  std::string optimizer = "adam";  // "adam" | "sgd" (momentum)
+  double lr = 1e-3;
+  double momentum = 0.9;            // sgd
+  bool nesterov = true;             // sgd
+  double weight_decay = 0.0;        // L2 (sgd, adam)
+  std::string schedule = "cosine";  // "cosine" | "step" | "constant"; stepped per batch (cosine)
+  int step_size = 10;               // step: epochs between decays
+  double gamma = 0.1;               // step: decay factor
+  int warmup_epochs = 0;            // linear warm-up from lr/10, any schedule
+  uint64_t seed = 0;
+  int threads = 0;                // <= 0: the machine's cores (torch, OpenMP, OpenBLAS)
+  std::string device = "cpu";     // "cpu" | "cuda" | "cuda:N"
+  bool mixed_precision = true;    // CUDA only: bf16 autocast
+  std::string augment = "none";   // "none" | "flip" | "flip_crop"
+  std::string checkpoint_dir;     // empty: no checkpoints
+  bool resume = false;            // continue from checkpoint_dir/checkpoint.pt when present
+  std::string log_path;           // JSON Lines, one record per epoch; empty: none
+  std::string progress = "auto";  // "auto" (when stderr is a terminal) | "on" | "off"
+  int64_t eval_batch_size = 1024;
+  models::ConvNetOptions model;
+};
+
+/// Checks every option; throws InvalidArgument naming the first bad one.
+void validate(const TrainOptions& options);
+
+/// Options as JSON text (what checkpoints and result files record) and back.
+std::string to_json(const TrainOptions& options);
+std::string to_json(const models::ConvNetOptions& options);
+models::ConvNetOptions model_options_from_json(const std::string& json);
+
+struct TrainResult {
+  models::ConvNet model{nullptr};
+  /// One record per epoch: epoch, lr, train_loss, train_accuracy, [val_loss, val_accuracy],
+  /// seconds, items_per_second.
+  std::vector<util::Record> history;
+};
+
+/// Called after each epoch with its record; returning false stops training early.
+using EpochCallback = std::function<bool(const util::Record&)>;
+
+class Trainer {
+ public:
+  explicit Trainer(TrainOptions options);
+
+  /// Trains a new ConvNet on `train` (images uint8/float [N, C, H, W], labels int64 [N]) and
+  /// validates on `val` after each epoch when it is non-empty. The input channels and (when
+  /// model.num_classes <= 0) the classes come from the data.
+  TrainResult fit(const data::Dataset& train, const data::Dataset& val = {},
+                  const EpochCallback& on_epoch = nullptr);
+
+  const TrainOptions& options() const { return options_; }
+
+ private:
+  TrainOptions options_;
+};
+
+/// Classification loss and accuracy of `model` on `set`: {"loss", "accuracy"}.
+util::Record evaluate(models::ConvNet& model, const data::Dataset& set, int64_t batch_size = 1024,
+                      const std::string& device = "cpu");
+
+/// Writes the model (its options and weights) to `path` atomically.
+void save_model(models::ConvNet& model, const std::string& path);
+/// Reads a model written by save_model; throws FileError naming the file when it is not one.
+models::ConvNet load_model(const std::string& path);
+
+}  // namespace lookalike::train

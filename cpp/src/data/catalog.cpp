@@ -1,0 +1,89 @@
+#include "lookalike/data/catalog.h"
+
+#include <omp.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <unordered_set>
+
+#include "lookalike/data/csv.h"
+#include "lookalike/data/image_io.h"
+#include "lookalike/error.h"
+#include "lookalike/util/files.h"
+#include "lookalike/util/threads.h"
+
+namespace lookalike::data {
+namespace fs = std::filesystem;
+
+std::string default_catalog_root() {
+  if (const char* env = std::getenv("LOOKALIKE_DATA"); env && *env) {
+    return util::join_path(env, "fashion-products");
+  }
+  std::error_code ec;
+  fs::path dir = fs::current_path(ec);
+  for (int up = 0; up < 6 && !dir.empty(); ++up) {
+    fs::path candidate = dir / ".." / "shared" / "data" / "fashion-products";
+    if (fs::is_directory(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
+    candidate = dir / "shared" / "data" / "fashion-products";
+    if (fs::is_directory(candidate, ec)) return candidate.string();
+    if (dir == dir.parent_path()) break;
+    dir = dir.parent_path();
+  }
+  return {};
+}
+
+Catalog read_catalog(const CatalogOptions& options) {
+  const std::string root = options.root.empty() ? default_catalog_root() : options.root;
+  LOOKALIKE_CHECK_FILE(!root.empty(),
+                       "product catalogue not found: pass root= or set LOOKALIKE_DATA to the "
+                       "folder holding fashion-products/");
+  LOOKALIKE_CHECK_ARG(options.image_size > 0, "read_catalog: image_size must be positive, got ",
+                      options.image_size);
+  const std::string csv_path = util::join_path(root, options.csv_name);
+  CsvTable table = read_csv(csv_path);
+  const size_t id_col = table.column(options.id_column, csv_path);
+  for (const auto& c : options.required_columns) table.column(c, csv_path);
+
+  Catalog cat;
+  cat.names = table.header;
+  cat.columns.assign(table.header.size(), {});
+  std::unordered_set<std::string> seen;
+  const std::string image_root = util::join_path(root, options.image_dir);
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    auto& row = table.rows[r];
+    const std::string& id = row[id_col];
+    LOOKALIKE_CHECK_ARG(!id.empty(), "'", csv_path, "' data row ", r + 1, ": empty '",
+                        options.id_column, "'");
+    LOOKALIKE_CHECK_ARG(seen.insert(id).second, "'", csv_path, "': duplicate ", options.id_column,
+                        " '", id, "'");
+    std::string image_path = util::join_path(image_root, id + ".jpg");
+    const bool has_image = util::file_exists(image_path);
+    if (options.only_with_images && !has_image) continue;
+    cat.ids.push_back(id);
+    cat.image_paths.push_back(has_image ? image_path : std::string());
+    for (size_t c = 0; c < row.size(); ++c) cat.columns[c].push_back(std::move(row[c]));
+    if (options.limit > 0 && cat.size() >= options.limit) break;
+  }
+  if (!options.only_with_images) return cat;
+
+  const int64_t n = cat.size();
+  const int s = options.image_size;
+  cat.images = torch::empty({n, 3, s, s}, torch::kUInt8);
+  const int threads = options.threads > 0 ? options.threads : util::get_threads();
+  std::exception_ptr error;
+  uint8_t* out = cat.images.data_ptr<uint8_t>();
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
+  for (int64_t i = 0; i < n; ++i) {
+    try {
+      torch::Tensor img = read_image(cat.image_paths[static_cast<size_t>(i)], s);
+      std::memcpy(out + i * 3 * s * s, img.data_ptr<uint8_t>(), static_cast<size_t>(3 * s * s));
+    } catch (...) {
+#pragma omp critical
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  return cat;
+}
+
+}  // namespace lookalike::data

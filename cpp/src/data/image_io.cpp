@@ -1,0 +1,66 @@
+#include "lookalike/data/image_io.h"
+
+#include "lookalike/error.h"
+#include "lookalike/util/files.h"
+
+#ifdef LOOKALIKE_HAVE_OPENCV
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#endif
+
+namespace lookalike::data {
+
+bool have_image_io() {
+#ifdef LOOKALIKE_HAVE_OPENCV
+  return true;
+#else
+  return false;
+#endif
+}
+
+torch::Tensor read_image(const std::string& path, int size) {
+  LOOKALIKE_CHECK_ARG(size > 0, "read_image: size must be positive, got ", size);
+#ifdef LOOKALIKE_HAVE_OPENCV
+  LOOKALIKE_CHECK_FILE(util::file_exists(path), "image '", path, "' does not exist");
+  const std::string bytes = util::read_file(path);
+  LOOKALIKE_CHECK_FILE(!bytes.empty(), "image '", path, "' is empty (0 bytes)");
+  const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
+  if (bytes.size() >= 2 && u[0] == 0xFF && u[1] == 0xD8) {
+    // libjpeg decodes a truncated JPEG with only a warning (grey rows at the bottom); a complete
+    // one ends with the end-of-image marker FF D9, possibly followed by a little padding.
+    bool has_eoi = false;
+    const size_t from = bytes.size() > 64 ? bytes.size() - 64 : 0;
+    for (size_t i = bytes.size() - 1; i > from; --i) {
+      if (u[i - 1] == 0xFF && u[i] == 0xD9) {
+        has_eoi = true;
+        break;
+      }
+    }
+    LOOKALIKE_CHECK_FILE(has_eoi, "image '", path,
+                         "' is a truncated JPEG (no end-of-image marker FF D9)");
+  }
+  cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
+  cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
+  LOOKALIKE_CHECK_FILE(!bgr.empty(), "image '", path,
+                       "' cannot be decoded (corrupt or not an image)");
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  if (rgb.rows != size || rgb.cols != size) {
+    cv::Mat resized;
+    const bool shrink = rgb.rows > size || rgb.cols > size;
+    cv::resize(rgb, resized, cv::Size(size, size), 0, 0,
+               shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+    rgb = resized;
+  }
+  if (!rgb.isContinuous()) rgb = rgb.clone();
+  auto hwc = torch::from_blob(rgb.data, {size, size, 3}, torch::kUInt8);
+  return hwc.permute({2, 0, 1}).contiguous();  // copies out of the cv::Mat
+#else
+  throw Error(detail::concat("read_image('", path,
+                             "'): this build of lookalike has no image decoding (OpenCV was not "
+                             "found at configure time)"));
+#endif
+}
+
+}  // namespace lookalike::data

@@ -1,0 +1,42 @@
+#include "lookalike/data/split.h"
+
+#include <cmath>
+#include <map>
+
+#include "lookalike/error.h"
+#include "lookalike/util/rng.h"
+
+namespace lookalike::data {
+
+Split random_split(int64_t n, double first_fraction, uint64_t seed, const torch::Tensor& labels) {
+  LOOKALIKE_CHECK_ARG(n > 0, "random_split: n must be positive, got ", n);
+  LOOKALIKE_CHECK_ARG(first_fraction >= 0.0 && first_fraction <= 1.0,
+                      "random_split: fraction must be in [0, 1], got ", first_fraction);
+  std::vector<int64_t> first, second;
+  auto take = [&](const std::vector<int64_t>& items, uint64_t s) {
+    const auto perm = util::permutation(static_cast<int64_t>(items.size()), s);
+    const auto k = static_cast<size_t>(std::llround(first_fraction * double(items.size())));
+    for (size_t i = 0; i < perm.size(); ++i)
+      (i < k ? first : second).push_back(items[static_cast<size_t>(perm[i])]);
+  };
+  if (labels.defined()) {
+    LOOKALIKE_CHECK_ARG(
+        labels.dim() == 1 && labels.size(0) == n && labels.scalar_type() == torch::kLong,
+        "random_split: labels must be int64 [", n, "]");
+    std::map<int64_t, std::vector<int64_t>> by_class;
+    auto acc = labels.accessor<int64_t, 1>();
+    for (int64_t i = 0; i < n; ++i) by_class[acc[i]].push_back(i);
+    for (const auto& [label, items] : by_class) take(items, util::mix_seed(seed, uint64_t(label)));
+  } else {
+    std::vector<int64_t> all(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) all[static_cast<size_t>(i)] = i;
+    take(all, seed);
+  }
+  auto to_tensor = [](std::vector<int64_t>& v) {
+    std::sort(v.begin(), v.end());
+    return torch::tensor(v, torch::kLong);
+  };
+  return {to_tensor(first), to_tensor(second)};
+}
+
+}  // namespace lookalike::data

@@ -1,0 +1,122 @@
+#include "lookalike/eval/retrieval.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "lookalike/error.h"
+
+namespace lookalike::eval {
+
+std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
+                                                const torch::Tensor& query_labels,
+                                                const torch::Tensor& reference_in,
+                                                const torch::Tensor& reference_labels_in,
+                                                const RetrievalOptions& options) {
+  const bool same_source = !reference_in.defined();
+  LOOKALIKE_CHECK_ARG(same_source == !reference_labels_in.defined(),
+                      "retrieval_metrics: give both reference and reference_labels, or neither");
+  index::check_vectors(query, "retrieval_metrics: query");
+  const auto& reference = same_source ? query : reference_in;
+  const auto& reference_labels = same_source ? query_labels : reference_labels_in;
+  if (!same_source) index::check_vectors(reference, "retrieval_metrics: reference");
+  for (const auto* t : {&query_labels, &reference_labels}) {
+    LOOKALIKE_CHECK_ARG(t->dim() == 1 && t->scalar_type() == torch::kLong,
+                        "retrieval_metrics: labels must be 1-d int64 tensors");
+  }
+  LOOKALIKE_CHECK_ARG(query_labels.size(0) == query.size(0), "retrieval_metrics: ", query.size(0),
+                      " query vectors but ", query_labels.size(0), " query labels");
+  LOOKALIKE_CHECK_ARG(reference_labels.size(0) == reference.size(0),
+                      "retrieval_metrics: ", reference.size(0), " reference vectors but ",
+                      reference_labels.size(0), " reference labels");
+  LOOKALIKE_CHECK_ARG(!options.ks.empty(), "retrieval_metrics: ks must name at least one k");
+  const int64_t available = reference.size(0) - (same_source ? 1 : 0);
+  for (int64_t k : options.ks) {
+    LOOKALIKE_CHECK_ARG(k >= 1, "retrieval_metrics: k must be >= 1, got ", k);
+    LOOKALIKE_CHECK_ARG(k <= available, "retrieval_metrics: k = ", k,
+                        " is larger than the reference set (", available, " candidates",
+                        same_source ? " besides the query itself" : "", ")");
+  }
+  const int64_t max_k = *std::max_element(options.ks.begin(), options.ks.end());
+
+  // R per query: references sharing its label (minus itself when searching the set itself).
+  const auto ref_labels_cpu = reference_labels.to(torch::kCPU).contiguous();
+  std::unordered_map<int64_t, int64_t> counts;
+  {
+    const int64_t* p = ref_labels_cpu.data_ptr<int64_t>();
+    for (int64_t i = 0; i < ref_labels_cpu.size(0); ++i) ++counts[p[i]];
+  }
+  const auto q_labels_cpu = query_labels.to(torch::kCPU).contiguous();
+  const int64_t nq = query.size(0);
+  auto r_tensor = torch::empty({nq}, torch::kLong);
+  {
+    const int64_t* ql = q_labels_cpu.data_ptr<int64_t>();
+    int64_t* r = r_tensor.data_ptr<int64_t>();
+    for (int64_t i = 0; i < nq; ++i) {
+      auto it = counts.find(ql[i]);
+      r[i] = (it == counts.end() ? 0 : it->second) - (same_source ? 1 : 0);
+    }
+  }
+
+  index::KnnOptions ko;
+  ko.metric = options.metric;
+  ko.backend = options.backend;
+  double p1 = 0, rp = 0, map = 0;
+  std::vector<double> recall(options.ks.size(), 0.0);
+  int64_t counted = 0;
+  // Query tiles sized so that tile x K stays under max_entries; K adapts to each tile's R.
+  const int64_t max_r_all = r_tensor.max().item<int64_t>();
+  const int64_t k_all = std::min(available, std::max(max_k, max_r_all));
+  const int64_t tile = std::max<int64_t>(1, options.max_entries / std::max<int64_t>(k_all, 1));
+  for (int64_t s = 0; s < nq; s += tile) {
+    const int64_t e = std::min(nq, s + tile);
+    auto r = r_tensor.slice(0, s, e);
+    const int64_t k = std::min(available, std::max(max_k, r.max().item<int64_t>()));
+    index::KnnResult knn;
+    if (same_source) {
+      // Query row i is reference row i: search k + 1 and drop each row's own id.
+      auto raw = index::exact_knn(query.slice(0, s, e), reference, k + 1, ko);
+      auto ids = torch::arange(s, e, torch::kLong).unsqueeze(1);
+      auto keep = raw.indices.ne(ids);
+      // Each row drops its own id when present, otherwise its last entry.
+      auto rank = keep.to(torch::kLong).cumsum(1);
+      auto take = keep.logical_and(rank.le(k));
+      knn.indices = raw.indices.masked_select(take).view({e - s, k});
+    } else {
+      knn = index::exact_knn(query.slice(0, s, e), reference, k, ko);
+    }
+    auto rel = ref_labels_cpu.index_select(0, knn.indices.reshape({-1}))
+                   .view({e - s, k})
+                   .eq(q_labels_cpu.slice(0, s, e).unsqueeze(1));
+    auto valid = r.gt(0);
+    const int64_t nvalid = valid.sum().item<int64_t>();
+    if (nvalid == 0) continue;
+    counted += nvalid;
+    auto relf = rel.to(torch::kDouble);
+    auto validf = valid.to(torch::kDouble);
+    p1 += (relf.select(1, 0) * validf).sum().item<double>();
+    for (size_t j = 0; j < options.ks.size(); ++j) {
+      auto hit = relf.slice(1, 0, options.ks[j]).amax(1);
+      recall[j] += (hit * validf).sum().item<double>();
+    }
+    auto pos = torch::arange(1, k + 1, torch::kDouble).unsqueeze(0);
+    auto in_r = pos.le(r.unsqueeze(1).to(torch::kDouble)).to(torch::kDouble);
+    auto rd = r.to(torch::kDouble).clamp_min(1.0);
+    rp += (((relf * in_r).sum(1) / rd) * validf).sum().item<double>();
+    auto prec_at_i = relf.cumsum(1) / pos;
+    map += (((prec_at_i * relf * in_r).sum(1) / rd) * validf).sum().item<double>();
+  }
+  std::map<std::string, double> out;
+  const double denom = counted > 0 ? double(counted) : std::numeric_limits<double>::quiet_NaN();
+  out["precision_at_1"] = p1 / denom;
+  for (size_t j = 0; j < options.ks.size(); ++j)
+    out["recall_at_" + std::to_string(options.ks[j])] = recall[j] / denom;
+  out["r_precision"] = rp / denom;
+  out["map_at_r"] = map / denom;
+  out["num_queries"] = double(counted);
+  out["num_excluded"] = double(nq - counted);
+  return out;
+}
+
+}  // namespace lookalike::eval

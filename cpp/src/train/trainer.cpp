@@ -1,0 +1,422 @@
+#include "lookalike/train/trainer.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "lookalike/data/loader.h"
+#include "lookalike/error.h"
+#include "lookalike/models/embed.h"
+#include "lookalike/util/device.h"
+#include "lookalike/util/files.h"
+#include "lookalike/util/rng.h"
+#include "lookalike/util/threads.h"
+
+namespace lookalike::train {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+using nlohmann::ordered_json;
+
+ordered_json model_json(const models::ConvNetOptions& m) {
+  return {{"in_channels", m.in_channels},           {"channels", m.channels},
+          {"blocks_per_stage", m.blocks_per_stage}, {"embedding_dim", m.embedding_dim},
+          {"num_classes", m.num_classes},           {"dropout", m.dropout}};
+}
+
+// Everything that shapes the trajectory of training: a checkpoint only resumes a run with
+// the same values (epochs may grow, logging and progress may change).
+ordered_json trajectory_json(const TrainOptions& o) {
+  return {{"batch_size", o.batch_size},
+          {"optimizer", o.optimizer},
+          {"lr", o.lr},
+          {"momentum", o.momentum},
+          {"nesterov", o.nesterov},
+          {"weight_decay", o.weight_decay},
+          {"schedule", o.schedule},
+          {"step_size", o.step_size},
+          {"gamma", o.gamma},
+          {"warmup_epochs", o.warmup_epochs},
+          {"seed", o.seed},
+          {"augment", o.augment},
+          {"model", model_json(o.model)}};
+}
+
+// Learning rate at fractional epoch t (0 <= t <= epochs).
+double lr_at(const TrainOptions& o, double t) {
+  double lr = o.lr;
+  if (o.schedule == "cosine") {
+    lr = 0.5 * o.lr * (1.0 + std::cos(M_PI * std::min(t / o.epochs, 1.0)));
+  } else if (o.schedule == "step") {
+    lr = o.lr * std::pow(o.gamma, std::floor(t / o.step_size));
+  }
+  if (o.warmup_epochs > 0 && t < o.warmup_epochs) {
+    const double w = t / o.warmup_epochs;
+    lr *= 0.1 + 0.9 * w;
+  }
+  return lr;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o,
+                                                        models::ConvNet& model) {
+  if (o.optimizer == "adam") {
+    return std::make_unique<torch::optim::Adam>(
+        model->parameters(), torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+  }
+  return std::make_unique<torch::optim::SGD>(model->parameters(),
+                                             torch::optim::SGDOptions(o.lr)
+                                                 .momentum(o.momentum)
+                                                 .nesterov(o.nesterov)
+                                                 .weight_decay(o.weight_decay));
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
+}
+
+// Turns bf16 autocast on for CUDA for the lifetime of the guard.
+class CudaAutocast {
+ public:
+  explicit CudaAutocast(bool on) : on_(on) {
+    if (!on_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+#endif
+  }
+  ~CudaAutocast() {
+    if (!on_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+    at::autocast::set_enabled(false);
+#endif
+    at::autocast::clear_cache();
+  }
+
+ private:
+  bool on_;
+};
+
+std::string format_duration(double s) {
+  const long t = static_cast<long>(std::max(0.0, s));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+  return buf;
+}
+
+struct Progress {
+  bool on = false;
+  Clock::time_point last{};
+  void update(int epoch, int epochs, int64_t batch, int64_t batches, double items_per_s,
+              double loss, double eta_s) {
+    if (!on) return;
+    const auto now = Clock::now();
+    if (batch < batches && now - last < std::chrono::milliseconds(200)) return;  // ~5 redraws/s
+    last = now;
+    const int width = 20;
+    const int filled = batches > 0 ? static_cast<int>(width * batch / batches) : width;
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(width, '.');
+    std::fprintf(stderr, "\repoch %d/%d [%s] %5.0f img/s  loss %.4f  ETA %s   ", epoch, epochs,
+                 bar.c_str(), items_per_s, loss, format_duration(eta_s).c_str());
+    std::fflush(stderr);
+  }
+  void end_line() {
+    if (on) std::fprintf(stderr, "\n");
+  }
+};
+
+const char* kCheckpointName = "checkpoint.pt";
+
+void save_checkpoint(const std::string& dir, const TrainOptions& o, models::ConvNet& model,
+                     torch::optim::Optimizer& opt, int epochs_done,
+                     const std::vector<util::Record>& history) {
+  const std::string path = util::join_path(dir, kCheckpointName);
+  util::write_atomic_with(path, [&](const std::string& tmp) {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive model_archive, opt_archive;
+    model->save(model_archive);
+    opt.save(opt_archive);
+    archive.write("model", model_archive);
+    archive.write("optimizer", opt_archive);
+    archive.write("epochs_done", c10::IValue(static_cast<int64_t>(epochs_done)));
+    archive.write("trajectory", c10::IValue(trajectory_json(o).dump()));
+    archive.write("model_options", c10::IValue(model_json(o.model).dump()));
+    archive.write("history", c10::IValue(util::to_json_lines(history)));
+    archive.save_to(tmp);
+  });
+}
+
+// Restores the state saved by save_checkpoint; returns the epochs already done.
+int load_checkpoint(const std::string& path, const TrainOptions& o, models::ConvNet& model,
+                    torch::optim::Optimizer& opt, std::vector<util::Record>& history) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    throw FileError(detail::concat("checkpoint '", path,
+                                   "' cannot be read (truncated or not a "
+                                   "lookalike checkpoint)"));
+  }
+  c10::IValue v;
+  archive.read("trajectory", v);
+  const std::string saved = v.toStringRef();
+  const std::string now = trajectory_json(o).dump();
+  LOOKALIKE_CHECK_ARG(saved == now, "checkpoint '", path,
+                      "' was written with other training options; cannot resume.\n  saved: ", saved,
+                      "\n  now:   ", now);
+  torch::serialize::InputArchive model_archive, opt_archive;
+  archive.read("model", model_archive);
+  archive.read("optimizer", opt_archive);
+  model->load(model_archive);
+  opt.load(opt_archive);
+  archive.read("epochs_done", v);
+  const int done = static_cast<int>(v.toInt());
+  archive.read("history", v);
+  history = util::from_json_lines(v.toStringRef());
+  return done;
+}
+
+void append_line(const std::string& path, const std::string& line) {
+  std::ofstream out(path, std::ios::app);
+  LOOKALIKE_CHECK_FILE(out.good(), "cannot append to metrics log '", path, "'");
+  out << line << '\n';
+}
+
+}  // namespace
+
+void validate(const TrainOptions& o) {
+  LOOKALIKE_CHECK_ARG(o.epochs > 0, "epochs must be positive, got ", o.epochs);
+  LOOKALIKE_CHECK_ARG(o.batch_size > 1, "batch_size must be at least 2 (batch norm), got ",
+                      o.batch_size);
+  LOOKALIKE_CHECK_ARG(o.optimizer == "adam" || o.optimizer == "sgd",
+                      "optimizer must be 'adam' or 'sgd', got '", o.optimizer, "'");
+  LOOKALIKE_CHECK_ARG(o.lr > 0 && std::isfinite(o.lr), "lr must be positive, got ", o.lr);
+  LOOKALIKE_CHECK_ARG(o.momentum >= 0 && o.momentum < 1, "momentum must be in [0, 1), got ",
+                      o.momentum);
+  LOOKALIKE_CHECK_ARG(o.weight_decay >= 0, "weight_decay must be >= 0, got ", o.weight_decay);
+  LOOKALIKE_CHECK_ARG(o.schedule == "cosine" || o.schedule == "step" || o.schedule == "constant",
+                      "schedule must be 'cosine', 'step' or 'constant', got '", o.schedule, "'");
+  LOOKALIKE_CHECK_ARG(o.step_size > 0, "step_size must be positive, got ", o.step_size);
+  LOOKALIKE_CHECK_ARG(o.gamma > 0 && o.gamma <= 1, "gamma must be in (0, 1], got ", o.gamma);
+  LOOKALIKE_CHECK_ARG(o.warmup_epochs >= 0, "warmup_epochs must be >= 0, got ", o.warmup_epochs);
+  LOOKALIKE_CHECK_ARG(o.augment == "none" || o.augment == "flip" || o.augment == "flip_crop",
+                      "augment must be 'none', 'flip' or 'flip_crop', got '", o.augment, "'");
+  LOOKALIKE_CHECK_ARG(o.progress == "auto" || o.progress == "on" || o.progress == "off",
+                      "progress must be 'auto', 'on' or 'off', got '", o.progress, "'");
+  LOOKALIKE_CHECK_ARG(o.eval_batch_size > 0, "eval_batch_size must be positive, got ",
+                      o.eval_batch_size);
+  LOOKALIKE_CHECK_ARG(!o.resume || !o.checkpoint_dir.empty(),
+                      "resume needs checkpoint_dir to name the folder of the checkpoint");
+  util::parse_device(o.device);
+}
+
+std::string to_json(const TrainOptions& o) {
+  ordered_json j = trajectory_json(o);
+  j["epochs"] = o.epochs;
+  j["threads"] = o.threads;
+  j["device"] = o.device;
+  j["mixed_precision"] = o.mixed_precision;
+  j["checkpoint_dir"] = o.checkpoint_dir;
+  j["resume"] = o.resume;
+  j["log_path"] = o.log_path;
+  j["progress"] = o.progress;
+  j["eval_batch_size"] = o.eval_batch_size;
+  return j.dump();
+}
+
+std::string to_json(const models::ConvNetOptions& o) { return model_json(o).dump(); }
+
+models::ConvNetOptions model_options_from_json(const std::string& text) {
+  models::ConvNetOptions m;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    m.in_channels = j.at("in_channels").get<int>();
+    m.channels = j.at("channels").get<std::vector<int>>();
+    m.blocks_per_stage = j.at("blocks_per_stage").get<int>();
+    m.embedding_dim = j.at("embedding_dim").get<int>();
+    m.num_classes = j.at("num_classes").get<int>();
+    m.dropout = j.at("dropout").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument(detail::concat("model options are not valid JSON: ", e.what()));
+  }
+  return m;
+}
+
+Trainer::Trainer(TrainOptions options) : options_(std::move(options)) {}
+
+util::Record evaluate(models::ConvNet& model, const data::Dataset& set, int64_t batch_size,
+                      const std::string& device) {
+  data::check_images_labels(set.images, set.labels, "evaluate");
+  auto out = models::infer(model, set.images, batch_size, device, /*with_logits=*/true);
+  const double loss = torch::nn::functional::cross_entropy(out.logits, set.labels).item<double>();
+  const double acc = out.logits.argmax(1).eq(set.labels).to(torch::kDouble).mean().item<double>();
+  return {{"loss", loss}, {"accuracy", acc}};
+}
+
+TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
+                         const EpochCallback& on_epoch) {
+  TrainOptions o = options_;
+  data::check_images_labels(train.images, train.labels, "fit(train)");
+  if (val.size() > 0) {
+    data::check_images_labels(val.images, val.labels, "fit(val)");
+    LOOKALIKE_CHECK_ARG(val.images.sizes().slice(1) == train.images.sizes().slice(1),
+                        "fit: val images are ", val.images.sizes(), ", train images are ",
+                        train.images.sizes(), " (C, H, W must match)");
+  }
+  o.model.in_channels = static_cast<int>(train.images.size(1));
+  const int64_t max_label = train.labels.max().item<int64_t>();
+  if (o.model.num_classes <= 0) o.model.num_classes = static_cast<int>(max_label + 1);
+  LOOKALIKE_CHECK_ARG(max_label < o.model.num_classes, "fit: label ", max_label,
+                      " does not fit num_classes = ", o.model.num_classes);
+  validate(o);
+  const int threads = util::set_threads(o.threads);
+  const auto device = util::parse_device(o.device);
+  const bool amp = o.mixed_precision && device.is_cuda();
+
+  torch::manual_seed(o.seed);
+  TrainResult result;
+  result.model = models::ConvNet(o.model);
+  auto& model = result.model;
+  {
+    // Input normalisation from the training images (per channel, in [0, 1] units).
+    auto sample =
+        train.images.slice(0, 0, std::min<int64_t>(train.size(), 10000)).to(torch::kFloat);
+    if (train.images.scalar_type() == torch::kUInt8) sample.div_(255.0f);
+    auto mean = sample.mean({0, 2, 3});
+    auto std = sample.std(/*dim=*/{0, 2, 3}, /*unbiased=*/false).clamp_min(1e-3);
+    model->set_normalization(mean, std);
+  }
+  model->to(device);
+  auto optimizer = make_optimizer(o, model);
+
+  int start_epoch = 0;
+  const std::string ckpt =
+      o.checkpoint_dir.empty() ? "" : util::join_path(o.checkpoint_dir, kCheckpointName);
+  if (o.resume && util::file_exists(ckpt)) {
+    start_epoch = load_checkpoint(ckpt, o, model, *optimizer, result.history);
+    model->to(device);
+    LOOKALIKE_CHECK_ARG(start_epoch <= o.epochs, "checkpoint '", ckpt, "' has ", start_epoch,
+                        " epochs done, more than epochs = ", o.epochs);
+  }
+  if (!o.log_path.empty()) {
+    // The log restarts from what the checkpoint knows, so it never holds an epoch twice.
+    util::write_file_atomic(o.log_path, util::to_json_lines(result.history));
+  }
+
+  Progress progress;
+  progress.on = o.progress == "on" || (o.progress == "auto" && ::isatty(fileno(stderr)));
+  data::LoaderOptions lo;
+  lo.batch_size = o.batch_size;
+  lo.shuffle = true;
+  lo.seed = o.seed;
+  lo.augment = o.augment;
+  const int64_t n = train.size();
+  const int64_t batches_per_epoch = (n + o.batch_size - 1) / o.batch_size;
+
+  for (int epoch = start_epoch; epoch < o.epochs; ++epoch) {
+    // Everything random in epoch e is a function of (seed, e): resuming repeats it exactly.
+    torch::manual_seed(util::mix_seed(o.seed, 1000003ULL + static_cast<uint64_t>(epoch)));
+    model->train();
+    data::EpochLoader loader(train.images, train.labels, lo, epoch);
+    const auto t0 = Clock::now();
+    double loss_sum = 0.0;
+    int64_t correct = 0, seen = 0, batch_index = 0;
+    while (auto batch = loader.next()) {
+      const int64_t bs = batch->labels.size(0);
+      ++batch_index;
+      if (bs < 2) continue;  // batch norm needs two samples
+      set_lr(*optimizer, lr_at(o, epoch + double(batch_index - 1) / batches_per_epoch));
+      auto x = batch->images.to(device, /*non_blocking=*/true);
+      auto y = batch->labels.to(device, /*non_blocking=*/true);
+      torch::Tensor loss, logits;
+      {
+        CudaAutocast autocast(amp);
+        logits = model->forward(x).logits;
+        loss = torch::nn::functional::cross_entropy(logits.to(torch::kFloat), y);
+      }
+      optimizer->zero_grad();
+      loss.backward();
+      optimizer->step();
+      const double l = loss.item<double>();
+      LOOKALIKE_CHECK_ARG(std::isfinite(l), "training diverged: loss is ", l, " at epoch ",
+                          epoch + 1, " batch ", batch_index, " (lower lr?)");
+      loss_sum += l * bs;
+      correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+      seen += bs;
+      const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+      const double rate = seen / std::max(elapsed, 1e-9);
+      const double eta =
+          (double(n - seen) + double(o.epochs - epoch - 1) * n) / std::max(rate, 1e-9);
+      progress.update(epoch + 1, o.epochs, batch_index, loader.num_batches(), rate, loss_sum / seen,
+                      eta);
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    util::Record rec{{"epoch", epoch + 1},
+                     {"lr", lr_at(o, epoch + 1.0 - 1.0 / batches_per_epoch)},
+                     {"train_loss", loss_sum / std::max<int64_t>(seen, 1)},
+                     {"train_accuracy", double(correct) / std::max<int64_t>(seen, 1)},
+                     {"seconds", seconds},
+                     {"items_per_second", seen / std::max(seconds, 1e-9)},
+                     {"threads", threads}};
+    if (val.size() > 0) {
+      auto v = evaluate(model, val, o.eval_batch_size, o.device);
+      rec["val_loss"] = v["loss"];
+      rec["val_accuracy"] = v["accuracy"];
+    }
+    progress.end_line();
+    result.history.push_back(rec);
+    if (!ckpt.empty())
+      save_checkpoint(o.checkpoint_dir, o, model, *optimizer, epoch + 1, result.history);
+    if (!o.log_path.empty()) append_line(o.log_path, util::to_json_line(rec));
+    if (on_epoch && !on_epoch(rec)) break;
+  }
+  model->eval();
+  return result;
+}
+
+void save_model(models::ConvNet& model, const std::string& path) {
+  util::write_atomic_with(path, [&](const std::string& tmp) {
+    torch::serialize::OutputArchive archive, weights;
+    model->save(weights);
+    archive.write("format", c10::IValue(std::string("lookalike.ConvNet/1")));
+    archive.write("model_options", c10::IValue(to_json(model->options())));
+    archive.write("weights", weights);
+    archive.save_to(tmp);
+  });
+}
+
+models::ConvNet load_model(const std::string& path) {
+  LOOKALIKE_CHECK_FILE(util::file_exists(path), "model file '", path, "' does not exist");
+  torch::serialize::InputArchive archive;
+  c10::IValue format, options;
+  try {
+    archive.load_from(path);
+    archive.read("format", format);
+    archive.read("model_options", options);
+  } catch (const c10::Error&) {
+    throw FileError(
+        detail::concat("'", path, "' is not a lookalike model file (truncated or other format)"));
+  }
+  LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == "lookalike.ConvNet/1", "'",
+                       path, "' is not a lookalike ConvNet model");
+  models::ConvNet model(model_options_from_json(options.toStringRef()));
+  torch::serialize::InputArchive weights;
+  archive.read("weights", weights);
+  model->load(weights);
+  model->eval();
+  return model;
+}
+
+}  // namespace lookalike::train

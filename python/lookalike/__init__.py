@@ -1,0 +1,2 @@
+import torch  # noqa: F401  (loads libtorch before the extension)
+from . import _core

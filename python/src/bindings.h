@@ -1,0 +1,11 @@
+#pragma once
+// One binding file per area; module.cpp calls each.
+#include <torch/extension.h>
+
+namespace py = pybind11;
+
+namespace lookalike::python {
+void bind_data(py::module_& m);
+void bind_train(py::module_& m);
+void bind_eval(py::module_& m);
+}  // namespace lookalike::python

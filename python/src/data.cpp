@@ -1,0 +1,64 @@
+#include <pybind11/stl.h>
+
+#include "bindings.h"
+#include "lookalike/data/catalog.h"
+#include "lookalike/data/csv.h"
+#include "lookalike/data/idx.h"
+#include "lookalike/data/image_io.h"
+#include "lookalike/data/split.h"
+
+namespace lookalike::python {
+
+void bind_data(py::module_& m) {
+  using namespace lookalike::data;
+  auto d = m.def_submodule("data", "datasets, catalogues, splits");
+  d.def("read_idx", &read_idx, py::arg("path"), py::call_guard<py::gil_scoped_release>());
+  d.def("default_fashion_mnist_root", &default_fashion_mnist_root);
+  d.def(
+      "fashion_mnist",
+      [](const std::string& split, const std::string& root) {
+        Dataset ds = fashion_mnist(split, root);
+        return py::make_tuple(ds.images, ds.labels);
+      },
+      py::arg("split") = "train", py::arg("root") = "");
+  d.def("read_image", &read_image, py::arg("path"), py::arg("size"),
+        py::call_guard<py::gil_scoped_release>());
+  d.def("default_catalog_root", &default_catalog_root);
+
+  py::class_<CatalogOptions>(d, "CatalogOptions")
+      .def(py::init<>())
+      .def_readwrite("root", &CatalogOptions::root)
+      .def_readwrite("csv_name", &CatalogOptions::csv_name)
+      .def_readwrite("image_dir", &CatalogOptions::image_dir)
+      .def_readwrite("id_column", &CatalogOptions::id_column)
+      .def_readwrite("required_columns", &CatalogOptions::required_columns)
+      .def_readwrite("image_size", &CatalogOptions::image_size)
+      .def_readwrite("only_with_images", &CatalogOptions::only_with_images)
+      .def_readwrite("limit", &CatalogOptions::limit)
+      .def_readwrite("threads", &CatalogOptions::threads);
+  py::class_<Catalog>(d, "Catalog")
+      .def_readonly("ids", &Catalog::ids)
+      .def_readonly("names", &Catalog::names)
+      .def_readonly("columns", &Catalog::columns)
+      .def_readonly("images", &Catalog::images)
+      .def_readonly("image_paths", &Catalog::image_paths);
+  d.def("read_catalog", &read_catalog, py::arg("options"),
+        py::call_guard<py::gil_scoped_release>());
+
+  d.def(
+      "read_csv",
+      [](const std::string& path) {
+        CsvTable t = read_csv(path);
+        return py::make_tuple(t.header, t.rows);
+      },
+      py::arg("path"));
+  d.def(
+      "random_split",
+      [](int64_t n, double fraction, uint64_t seed, std::optional<torch::Tensor> labels) {
+        Split s = random_split(n, fraction, seed, labels.value_or(torch::Tensor()));
+        return py::make_tuple(s.first, s.second);
+      },
+      py::arg("n"), py::arg("fraction"), py::arg("seed"), py::arg("labels") = py::none());
+}
+
+}  // namespace lookalike::python

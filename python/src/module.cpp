@@ -1,0 +1,48 @@
+// lookalike._core: the C++ core seen from Python. Tensors cross without copies (torch's
+// caster); every long call releases the GIL.
+#include "bindings.h"
+#include "lookalike/data/image_io.h"
+#include "lookalike/error.h"
+#include "lookalike/index/knn.h"
+#include "lookalike/util/device.h"
+#include "lookalike/util/threads.h"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "lookalike C++ core (private; use the lookalike package)";
+  // Translators are tried newest first: the specific ones are registered after the base.
+  static py::exception<lookalike::Error> error(m, "Error", PyExc_RuntimeError);
+  static py::exception<lookalike::InvalidArgument> invalid(m, "InvalidArgument", PyExc_ValueError);
+  static py::exception<lookalike::FileError> file_error(m, "FileError", PyExc_OSError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const lookalike::InvalidArgument& e) {
+      invalid(e.what());
+    } catch (const lookalike::FileError& e) {
+      file_error(e.what());
+    } catch (const lookalike::Error& e) {
+      error(e.what());
+    }
+  });
+  m.attr("__version__") = LOOKALIKE_VERSION;
+  m.def("set_threads", &lookalike::util::set_threads, py::arg("threads") = 0,
+        "Sets torch, OpenMP (FAISS) and OpenBLAS to one thread count (<= 0: all cores).");
+  m.def("get_threads", &lookalike::util::get_threads);
+  m.def("build_info", [] {
+    py::dict d;
+    d["version"] = LOOKALIKE_VERSION;
+    d["torch"] = TORCH_VERSION;
+    d["faiss"] = lookalike::index::have_faiss();
+    d["opencv"] = lookalike::data::have_image_io();
+#ifdef LOOKALIKE_HAVE_CUDA
+    d["cuda_build"] = true;
+#else
+    d["cuda_build"] = false;
+#endif
+    d["cuda_available"] = lookalike::util::cuda_available();
+    return d;
+  });
+  lookalike::python::bind_data(m);
+  lookalike::python::bind_train(m);
+  lookalike::python::bind_eval(m);
+}

@@ -1,0 +1,119 @@
+#include <pybind11/functional.h>
+#include <pybind11/stl.h>
+
+#include "bindings.h"
+#include "lookalike/models/embed.h"
+#include "lookalike/train/trainer.h"
+
+namespace lookalike::python {
+
+void bind_train(py::module_& m) {
+  using namespace lookalike::train;
+  using lookalike::models::ConvNet;
+  using lookalike::models::ConvNetOptions;
+  auto t = m.def_submodule("train", "models and the training loop");
+
+  py::class_<ConvNetOptions>(t, "ConvNetOptions")
+      .def(py::init<>())
+      .def_readwrite("in_channels", &ConvNetOptions::in_channels)
+      .def_readwrite("channels", &ConvNetOptions::channels)
+      .def_readwrite("blocks_per_stage", &ConvNetOptions::blocks_per_stage)
+      .def_readwrite("embedding_dim", &ConvNetOptions::embedding_dim)
+      .def_readwrite("num_classes", &ConvNetOptions::num_classes)
+      .def_readwrite("dropout", &ConvNetOptions::dropout);
+
+  py::class_<TrainOptions>(t, "TrainOptions")
+      .def(py::init<>())
+      .def_readwrite("epochs", &TrainOptions::epochs)
+      .def_readwrite("batch_size", &TrainOptions::batch_size)
+      .def_readwrite("optimizer", &TrainOptions::optimizer)
+      .def_readwrite("lr", &TrainOptions::lr)
+      .def_readwrite("momentum", &TrainOptions::momentum)
+      .def_readwrite("nesterov", &TrainOptions::nesterov)
+      .def_readwrite("weight_decay", &TrainOptions::weight_decay)
+      .def_readwrite("schedule", &TrainOptions::schedule)
+      .def_readwrite("step_size", &TrainOptions::step_size)
+      .def_readwrite("gamma", &TrainOptions::gamma)
+      .def_readwrite("warmup_epochs", &TrainOptions::warmup_epochs)
+      .def_readwrite("seed", &TrainOptions::seed)
+      .def_readwrite("threads", &TrainOptions::threads)
+      .def_readwrite("device", &TrainOptions::device)
+      .def_readwrite("mixed_precision", &TrainOptions::mixed_precision)
+      .def_readwrite("augment", &TrainOptions::augment)
+      .def_readwrite("checkpoint_dir", &TrainOptions::checkpoint_dir)
+      .def_readwrite("resume", &TrainOptions::resume)
+      .def_readwrite("log_path", &TrainOptions::log_path)
+      .def_readwrite("progress", &TrainOptions::progress)
+      .def_readwrite("eval_batch_size", &TrainOptions::eval_batch_size)
+      .def_readwrite("model", &TrainOptions::model)
+      .def("validate", [](const TrainOptions& o) { validate(o); })
+      .def("to_json", [](const TrainOptions& o) { return to_json(o); });
+
+  py::class_<ConvNet>(t, "ConvNet")
+      .def(py::init([](const ConvNetOptions& o) { return ConvNet(o); }), py::arg("options"))
+      .def("options_json", [](ConvNet& self) { return to_json(self->options()); })
+      .def(
+          "infer",
+          [](ConvNet& self, const torch::Tensor& images, int64_t batch_size,
+             const std::string& device, bool with_logits) {
+            py::gil_scoped_release release;
+            auto out = models::infer(self, images, batch_size, device, with_logits);
+            py::gil_scoped_acquire acquire;
+            return py::make_tuple(out.embeddings, out.logits);
+          },
+          py::arg("images"), py::arg("batch_size") = 1024, py::arg("device") = "cpu",
+          py::arg("with_logits") = false)
+      .def("state_dict",
+           [](ConvNet& self) {
+             py::dict d;
+             for (const auto& p : self->named_parameters())
+               d[py::str(p.key())] = p.value().detach();
+             for (const auto& b : self->named_buffers()) d[py::str(b.key())] = b.value();
+             return d;
+           })
+      .def(
+          "save", [](ConvNet& self, const std::string& path) { save_model(self, path); },
+          py::arg("path"), py::call_guard<py::gil_scoped_release>())
+      .def("num_parameters", [](ConvNet& self) {
+        int64_t n = 0;
+        for (const auto& p : self->parameters()) n += p.numel();
+        return n;
+      });
+  t.def("load_model", &load_model, py::arg("path"), py::call_guard<py::gil_scoped_release>());
+
+  t.def(
+      "fit",
+      [](const torch::Tensor& images, const torch::Tensor& labels,
+         std::optional<torch::Tensor> val_images, std::optional<torch::Tensor> val_labels,
+         const TrainOptions& options, std::function<bool(const util::Record&)> on_epoch) {
+        data::Dataset train{images, labels};
+        data::Dataset val;
+        if (val_images) val = {*val_images, val_labels.value_or(torch::Tensor())};
+        EpochCallback callback;
+        if (on_epoch) {
+          callback = [&on_epoch](const util::Record& r) {
+            py::gil_scoped_acquire acquire;
+            return on_epoch(r);
+          };
+        }
+        TrainResult result;
+        {
+          py::gil_scoped_release release;
+          result = Trainer(options).fit(train, val, callback);
+        }
+        return py::make_tuple(result.model, result.history);
+      },
+      py::arg("images"), py::arg("labels"), py::arg("val_images") = py::none(),
+      py::arg("val_labels") = py::none(), py::arg("options") = TrainOptions(),
+      py::arg("on_epoch") = nullptr);
+  t.def(
+      "evaluate",
+      [](ConvNet& model, const torch::Tensor& images, const torch::Tensor& labels,
+         int64_t batch_size, const std::string& device) {
+        return evaluate(model, {images, labels}, batch_size, device);
+      },
+      py::arg("model"), py::arg("images"), py::arg("labels"), py::arg("batch_size") = 1024,
+      py::arg("device") = "cpu", py::call_guard<py::gil_scoped_release>());
+}
+
+}  // namespace lookalike::python

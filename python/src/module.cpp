@@ -5,6 +5,7 @@
 #include "lookalike/error.h"
 #include "lookalike/index/knn.h"
 #include "lookalike/util/device.h"
+#include "lookalike/util/files.h"
 #include "lookalike/util/threads.h"
 
 PYBIND11_MODULE(_core, m) {
@@ -28,6 +29,15 @@ PYBIND11_MODULE(_core, m) {
   m.def("set_threads", &lookalike::util::set_threads, py::arg("threads") = 0,
         "Sets torch, OpenMP (FAISS) and OpenBLAS to one thread count (<= 0: all cores).");
   m.def("get_threads", &lookalike::util::get_threads);
+  m.def(
+      "write_file_atomic",
+      [](const std::string& path, const py::bytes& content) {
+        std::string bytes = content;
+        py::gil_scoped_release release;
+        lookalike::util::write_file_atomic(path, bytes);
+      },
+      py::arg("path"), py::arg("content"),
+      "Writes bytes to path through a temporary file and a rename (never half-written).");
   m.def("build_info", [] {
     py::dict d;
     d["version"] = LOOKALIKE_VERSION;

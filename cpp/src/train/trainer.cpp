@@ -31,10 +31,11 @@ ordered_json model_json(const models::ConvNetOptions& m) {
           {"num_classes", m.num_classes},           {"dropout", m.dropout}};
 }
 
-// Everything that shapes the trajectory of training: a checkpoint only resumes a run with
-// the same values (epochs may grow, logging and progress may change).
+// Everything that shapes the trajectory of training (epochs too: the schedule depends on it):
+// a checkpoint only resumes a run with the same values; logging, progress, threads may change.
 ordered_json trajectory_json(const TrainOptions& o) {
-  return {{"batch_size", o.batch_size},
+  return {{"epochs", o.epochs},
+          {"batch_size", o.batch_size},
           {"optimizer", o.optimizer},
           {"lr", o.lr},
           {"momentum", o.momentum},
@@ -224,7 +225,6 @@ void validate(const TrainOptions& o) {
 
 std::string to_json(const TrainOptions& o) {
   ordered_json j = trajectory_json(o);
-  j["epochs"] = o.epochs;
   j["threads"] = o.threads;
   j["device"] = o.device;
   j["mixed_precision"] = o.mixed_precision;

@@ -1,0 +1,33 @@
+# The README's commands. Each runs the idempotent bootstrap first.
+PY      := .venv/bin/python
+BUILD   := build/py311
+export OMP_NUM_THREADS ?= $(shell nproc)
+
+.PHONY: bootstrap demo test test-cpp test-python bench format clean
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+## make demo: train the Fashion-MNIST baseline, write results/fmnist_baseline/
+demo: bootstrap
+	$(PY) -m lookalike run experiments/fmnist_baseline.yaml
+
+## make test: C++ suite (ctest), Python suite (pytest) and the notebooks at a small setting
+test: bootstrap
+	$(MAKE) --no-print-directory test-cpp test-python
+
+test-cpp:
+	ctest --test-dir $(BUILD) --output-on-failure -j1
+
+test-python:
+	LOOKALIKE_SMALL=1 $(PY) -m pytest -q tests/python
+
+## make bench: side-by-side benchmarks (prints ratios measured in one run)
+bench: bootstrap
+	$(PY) experiments/benchmarks/train_throughput.py
+
+format:
+	clang-format -i $$(git ls-files 'cpp/*.h' 'cpp/*.cpp' 'cpp/*.cu' 'python/src/*' 'tests/cpp/*' 'experiments/benchmarks/*.cpp')
+
+clean:
+	rm -rf build python/lookalike/_core*.so

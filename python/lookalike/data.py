@@ -1,0 +1,101 @@
+"""Datasets: Fashion-MNIST (Debian's dataset-fashion-mnist), product catalogues, splits."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+
+from . import _core
+from ._tensors import as_tensor
+
+
+def fashion_mnist(split: str = "train", root: Optional[str] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Fashion-MNIST images uint8 ``[N, 1, 28, 28]`` and labels int64 ``[N]``.
+
+    ``root`` defaults to ``$LOOKALIKE_FASHION_MNIST`` or ``/usr/share/datasets/fashion-mnist``.
+
+    >>> x, y = fashion_mnist("test")
+    >>> tuple(x.shape), y.dtype
+    ((10000, 1, 28, 28), torch.int64)
+    """
+    return _core.data.fashion_mnist(split, root or "")
+
+
+FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                         "Sneaker", "Bag", "Ankle boot"]
+
+
+def read_idx(path: str) -> torch.Tensor:
+    """An IDX file (plain or gzip) as a uint8 tensor shaped by its header."""
+    return _core.data.read_idx(str(path))
+
+
+@dataclass
+class Catalog:
+    """A product catalogue: ``images`` uint8 ``[N, 3, S, S]``, ``table`` (pandas DataFrame with
+    one row per image and the CSV's other columns, empty cells as ""), ``ids``."""
+
+    images: torch.Tensor
+    table: "pandas.DataFrame"  # noqa: F821
+    ids: List[str] = field(default_factory=list)
+    root: str = ""
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def labels(self, column: str, top: Optional[int] = None) -> Tuple[torch.Tensor, List[str]]:
+        """Integer labels of ``column`` (codes in order of frequency) and the class names.
+
+        With ``top``, only the ``top`` most frequent values get a code; the rest get -1.
+        """
+        if column not in self.table.columns:
+            raise ValueError(f"catalog has no column {column!r} (columns: {list(self.table.columns)})")
+        counts = self.table[column].value_counts(sort=True)
+        counts = counts[counts.index != ""]
+        names = list(counts.index[:top] if top else counts.index)
+        code = {n: i for i, n in enumerate(names)}
+        values = [code.get(v, -1) for v in self.table[column]]
+        return torch.tensor(values, dtype=torch.int64), names
+
+
+def product_catalog(root: Optional[str] = None, image_size: int = 64, *, limit: int = 0,
+                    csv_name: str = "styles.csv", image_dir: str = "images", id_column: str = "id",
+                    required_columns: Sequence[str] = (), threads: int = 0) -> Catalog:
+    """Reads a catalogue (CSV + ``<image_dir>/<id>.jpg``); rows without an image are dropped.
+
+    ``root`` defaults to ``$LOOKALIKE_DATA/fashion-products`` or ``../shared/data/fashion-products``.
+
+    >>> cat = product_catalog(limit=8, image_size=32)
+    >>> tuple(cat.images.shape), "articleType" in cat.table.columns
+    ((8, 3, 32, 32), True)
+    """
+    import pandas as pd
+
+    opts = _core.data.CatalogOptions()
+    opts.root = str(root or "")
+    opts.image_size = int(image_size)
+    opts.limit = int(limit)
+    opts.csv_name = csv_name
+    opts.image_dir = image_dir
+    opts.id_column = id_column
+    opts.required_columns = list(required_columns)
+    opts.threads = int(threads)
+    cat = _core.data.read_catalog(opts)
+    table = pd.DataFrame({name: col for name, col in zip(cat.names, cat.columns)})
+    return Catalog(images=cat.images, table=table, ids=list(cat.ids),
+                   root=opts.root or _core.data.default_catalog_root())
+
+
+def random_split(n: int, fraction: float, seed: int = 0,
+                 labels: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Seeded split of ``range(n)`` into ``round(n * fraction)`` indices and the rest (both
+    sorted int64). With ``labels`` the split is stratified by class."""
+    if labels is not None:
+        labels = as_tensor(labels, "labels", torch.int64, dim=1)
+    return _core.data.random_split(int(n), float(fraction), int(seed), labels)
+
+
+def read_image(path: str, size: int) -> torch.Tensor:
+    """One image decoded (OpenCV) to RGB uint8 ``[3, size, size]``."""
+    return _core.data.read_image(str(path), int(size))

@@ -1,0 +1,46 @@
+"""Runs a study from its config: ``lookalike run experiments/<name>.yaml [--set k=v] [--out DIR]``."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterable, Optional
+
+from . import _core, config, results, studies
+
+
+def resolve(config_path: str, sets: Iterable[str] = ()) -> Dict[str, Any]:
+    """The full config of a study: its defaults, the file, then the overrides (checked)."""
+    raw = config.apply_sets(config.load_yaml(config_path), sets)
+    name = raw.get("study")
+    if not isinstance(name, str):
+        raise config.ConfigError(f"config '{config_path}' must name its study (study: <name>); "
+                                 f"known: {sorted(studies.STUDIES)}")
+    study = studies.get(name)
+    cfg = config.merge(study.DEFAULTS, raw)
+    return cfg
+
+
+def run(config_path: str, sets: Iterable[str] = (), out: Optional[str] = None) -> Dict[str, Any]:
+    """Runs the study; writes ``<out or results/<name>>/metrics.json`` atomically. Returns it."""
+    cfg = resolve(config_path, sets)
+    study = studies.get(cfg["study"])
+    out_dir = Path(out) if out else Path("results") / cfg["name"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    threads = _core.set_threads(int(cfg.get("threads", 0)))
+    t0 = time.perf_counter()
+    report = study.run(cfg, out_dir)
+    total = time.perf_counter() - t0
+    payload = {
+        "study": cfg["study"],
+        "name": cfg["name"],
+        "seed": cfg["seed"],
+        "config": cfg,
+        "config_file": str(config_path),
+        "overrides": list(sets),
+        "versions": dict(results.versions(), threads=threads),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(time.time() - total)),
+    }
+    payload.update(report)
+    payload.setdefault("timings", {})["total_s"] = total
+    results.write_json(out_dir / "metrics.json", payload)
+    return payload

@@ -1,0 +1,17 @@
+"""Studies runnable from a config: name -> module with ``DEFAULTS`` and ``run(cfg, out_dir)``."""
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Dict
+
+from . import fmnist_baseline
+
+STUDIES: Dict[str, ModuleType] = {
+    "fmnist_baseline": fmnist_baseline,
+}
+
+
+def get(name: str) -> ModuleType:
+    if name not in STUDIES:
+        raise ValueError(f"unknown study '{name}'; known: {sorted(STUDIES)}")
+    return STUDIES[name]

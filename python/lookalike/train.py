@@ -1,0 +1,135 @@
+"""The C++ fine-tuning loop and the model handle it returns."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import torch
+
+from . import _core
+from ._tensors import as_tensor, check_same_kind
+
+MODEL_KEYS = ("channels", "blocks_per_stage", "embedding_dim", "num_classes", "dropout")
+TRAIN_KEYS = ("epochs", "batch_size", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
+              "schedule", "step_size", "gamma", "warmup_epochs", "seed", "threads", "device",
+              "mixed_precision", "augment", "checkpoint_dir", "resume", "log_path", "progress",
+              "eval_batch_size")
+
+
+def default_options() -> Dict[str, Any]:
+    """Every option ``fit`` takes, with its default (from the C++ ``TrainOptions``)."""
+    o = _core.train.TrainOptions()
+    d = {k: getattr(o, k) for k in TRAIN_KEYS}
+    d.update({k: getattr(o.model, k) for k in MODEL_KEYS})
+    d["num_classes"] = 0  # 0: from the labels
+    return d
+
+
+def make_options(**options: Any) -> "_core.train.TrainOptions":
+    """Builds the C++ ``TrainOptions``; an unknown key is a ValueError listing the known ones."""
+    unknown = sorted(set(options) - set(TRAIN_KEYS) - set(MODEL_KEYS))
+    if unknown:
+        raise ValueError(f"unknown training option(s) {unknown}; known: {sorted(TRAIN_KEYS + MODEL_KEYS)}")
+    o = _core.train.TrainOptions()
+    m = o.model
+    m.num_classes = 0
+    for k, v in options.items():
+        target = m if k in MODEL_KEYS else o
+        if v is None and k in ("checkpoint_dir", "log_path"):
+            v = ""
+        try:
+            setattr(target, k, list(v) if k == "channels" else v)
+        except TypeError as e:
+            raise ValueError(f"training option {k}={v!r}: {e}") from None
+    o.model = m
+    o.validate()
+    return o
+
+
+class Model:
+    """A trained ConvNet (C++ module). ``embed`` gives L2-normalised embeddings."""
+
+    def __init__(self, core_model: "_core.train.ConvNet") -> None:
+        self._m = core_model
+
+    @property
+    def options(self) -> Dict[str, Any]:
+        return json.loads(self._m.options_json())
+
+    def embed(self, images: Any, batch_size: int = 1024, device: str = "cpu") -> torch.Tensor:
+        """float32 ``[N, D]`` L2-normalised embeddings of uint8/float ``[N, C, H, W]`` images."""
+        x = _images(images)
+        return self._m.infer(x, int(batch_size), device, False)[0]
+
+    def predict(self, images: Any, batch_size: int = 1024, device: str = "cpu") -> torch.Tensor:
+        """float32 ``[N, num_classes]`` logits."""
+        return self._m.infer(_images(images), int(batch_size), device, True)[1]
+
+    def evaluate(self, images: Any, labels: Any, batch_size: int = 1024, device: str = "cpu") -> Dict[str, float]:
+        """Cross-entropy ``loss`` and ``accuracy`` on a labelled set."""
+        check_same_kind(images=images, labels=labels)
+        return dict(_core.train.evaluate(self._m, _images(images), as_tensor(labels, "labels", torch.int64, 1),
+                                         int(batch_size), device))
+
+    def state_dict(self) -> Dict[str, torch.Tensor]:
+        return dict(self._m.state_dict())
+
+    def num_parameters(self) -> int:
+        return self._m.num_parameters()
+
+    def save(self, path: str) -> None:
+        """Writes options and weights atomically."""
+        self._m.save(str(path))
+
+    @classmethod
+    def load(cls, path: str) -> "Model":
+        return cls(_core.train.load_model(str(path)))
+
+    def __repr__(self) -> str:
+        return f"Model({self.options}, parameters={self.num_parameters()})"
+
+
+@dataclass
+class TrainResult:
+    model: Model
+    history: List[Dict[str, float]] = field(default_factory=list)
+
+
+def _images(x: Any) -> torch.Tensor:
+    t = as_tensor(x, "images", dim=4)
+    if t.dtype not in (torch.uint8, torch.float32):
+        raise ValueError(f"images: expected uint8 or float32, got {t.dtype}")
+    return t
+
+
+def fit(images: Any, labels: Any, *, val: Optional[Tuple[Any, Any]] = None,
+        on_epoch: Optional[Callable[[Dict[str, float]], bool]] = None, **options: Any) -> TrainResult:
+    """Trains a ConvNet with the C++ loop (GIL released while it runs).
+
+    images: uint8/float ``[N, C, H, W]``; labels: int64 ``[N]``; val: optional (images, labels)
+    validated after each epoch. ``options``: see ``default_options()`` (unknown keys raise).
+    ``on_epoch(record)`` is called after each epoch; returning False stops early.
+
+    >>> x, y = lookalike.data.fashion_mnist("test")
+    >>> r = fit(x[:256], y[:256], epochs=1, batch_size=64, progress="off")
+    >>> r.history[0]["epoch"]
+    1.0
+    """
+    check_same_kind(images=images, labels=labels)
+    x = _images(images)
+    y = as_tensor(labels, "labels", torch.int64, dim=1)
+    vx = vy = None
+    if val is not None:
+        if len(val) != 2:
+            raise ValueError("val must be a pair (images, labels)")
+        vx, vy = _images(val[0]), as_tensor(val[1], "val labels", torch.int64, dim=1)
+    opts = make_options(**options)
+    cb = (lambda rec: bool(on_epoch(dict(rec)) is not False)) if on_epoch else None
+    core_model, history = _core.train.fit(x, y, vx, vy, opts, cb)
+    return TrainResult(Model(core_model), [dict(h) for h in history])
+
+
+def embed(model: Model, images: Any, batch_size: int = 1024, device: str = "cpu") -> torch.Tensor:
+    """float32 ``[N, D]`` L2-normalised embeddings of ``images`` under ``model``."""
+    return model.embed(images, batch_size=batch_size, device=device)

@@ -1,0 +1,125 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "lookalike/error.h"
+#include "lookalike/eval/retrieval.h"
+#include "lookalike/index/knn.h"
+
+using namespace lookalike;
+
+namespace {
+// Five unit vectors at these angles (degrees); labels 0, 0, 1, 1, 1. Hand-computed metrics of
+// the set against itself (see the derivation in tests/python/test_eval.py).
+torch::Tensor circle_points() {
+  const double deg[] = {0, 15, 52, 90, 100};
+  auto x = torch::empty({5, 2});
+  for (int i = 0; i < 5; ++i) {
+    x[i][0] = std::cos(deg[i] * M_PI / 180);
+    x[i][1] = std::sin(deg[i] * M_PI / 180);
+  }
+  return x;
+}
+}  // namespace
+
+TEST(Retrieval, HandComputedCase) {
+  auto x = circle_points();
+  auto y = torch::tensor({0, 0, 1, 1, 1}, torch::kLong);
+  for (const std::string backend : {"torch", index::have_faiss() ? "faiss" : "torch"}) {
+    eval::RetrievalOptions o;
+    o.ks = {1, 2};
+    o.backend = backend;
+    auto m = eval::retrieval_metrics(x, y, {}, {}, o);
+    EXPECT_NEAR(m["precision_at_1"], 0.8, 1e-12) << backend;
+    EXPECT_NEAR(m["recall_at_1"], 0.8, 1e-12);
+    EXPECT_NEAR(m["recall_at_2"], 1.0, 1e-12);
+    EXPECT_NEAR(m["r_precision"], 0.9, 1e-12);
+    EXPECT_NEAR(m["map_at_r"], 0.85, 1e-12);
+    EXPECT_EQ(m["num_queries"], 5);
+  }
+}
+
+TEST(Retrieval, SeparateReferenceExcludesQueriesWithoutMatches) {
+  auto x = circle_points();
+  auto q = x.slice(0, 0, 2);
+  auto ql = torch::tensor({0, 7}, torch::kLong);  // label 7 has no reference
+  auto r = x.slice(0, 1, 5);
+  auto rl = torch::tensor({0, 1, 1, 1}, torch::kLong);
+  eval::RetrievalOptions o;
+  o.ks = {1};
+  auto m = eval::retrieval_metrics(q, ql, r, rl, o);
+  EXPECT_EQ(m["num_queries"], 1);
+  EXPECT_EQ(m["num_excluded"], 1);
+  EXPECT_NEAR(m["precision_at_1"], 1.0, 1e-12);  // query 0 finds the 15-degree point first
+}
+
+TEST(Retrieval, BadInput) {
+  auto x = circle_points();
+  auto y = torch::tensor({0, 0, 1, 1, 1}, torch::kLong);
+  eval::RetrievalOptions o;
+  o.ks = {5};  // only 4 candidates besides the query itself
+  EXPECT_THROW(eval::retrieval_metrics(x, y, {}, {}, o), InvalidArgument);
+  o.ks = {1};
+  auto bad = x.clone();
+  bad[2][0] = NAN;
+  EXPECT_THROW(eval::retrieval_metrics(bad, y, {}, {}, o), InvalidArgument);
+  EXPECT_THROW(eval::retrieval_metrics(x, y.slice(0, 0, 4), {}, {}, o), InvalidArgument);
+  EXPECT_THROW(eval::retrieval_metrics(x.to(torch::kDouble), y, {}, {}, o), InvalidArgument);
+}
+
+TEST(Knn, BackendsAgreeWithBruteForce) {
+  torch::manual_seed(3);
+  auto q = torch::randn({300, 16});
+  auto r = torch::randn({1000, 16});
+  for (const std::string metric : {"ip", "l2"}) {
+    auto full = metric == "ip" ? torch::mm(q, r.t()) : -torch::cdist(q, r).pow(2);
+    auto expected = std::get<1>(full.topk(10, 1));
+    index::KnnOptions o;
+    o.metric = metric;
+    o.query_tile = 64;
+    o.reference_tile = 128;  // forces the merge across reference tiles
+    o.backend = "torch";
+    auto got = index::exact_knn(q, r, 10, o);
+    EXPECT_TRUE(torch::equal(got.indices, expected)) << metric;
+    if (index::have_faiss()) {
+      o.backend = "faiss";
+      auto f = index::exact_knn(q, r, 10, o);
+      EXPECT_TRUE(torch::equal(f.indices, expected)) << metric;
+      EXPECT_TRUE(torch::allclose(f.scores, got.scores, 1e-3, 1e-3)) << metric;
+    }
+  }
+}
+
+TEST(Knn, ExcludeSelf) {
+  torch::manual_seed(4);
+  auto x = torch::randn({200, 8});
+  index::KnnOptions o;
+  o.exclude_self = true;
+  o.query_tile = 50;
+  o.reference_tile = 64;
+  for (const std::string backend : {"torch", index::have_faiss() ? "faiss" : "torch"}) {
+    o.backend = backend;
+    auto res = index::exact_knn(x, x, 199, o);
+    auto ids = torch::arange(200, torch::kLong).unsqueeze(1);
+    EXPECT_FALSE(res.indices.eq(ids).any().item<bool>()) << backend;
+    // Every other point appears exactly once per row.
+    EXPECT_TRUE(torch::equal(std::get<0>(res.indices.sort(1)).sum(1),
+                             ids.squeeze(1).neg().add(199 * 200 / 2)));
+  }
+  EXPECT_THROW(index::exact_knn(x, x, 200, o), InvalidArgument);
+}
+
+TEST(Knn, BadInput) {
+  auto a = torch::randn({4, 3});
+  EXPECT_THROW(index::exact_knn(a, torch::randn({4, 5}), 1), InvalidArgument);
+  EXPECT_THROW(index::exact_knn(a, a, 0), InvalidArgument);
+  EXPECT_THROW(index::exact_knn(a, a, 5), InvalidArgument);
+  EXPECT_THROW(index::exact_knn(a, torch::empty({0, 3}), 1), InvalidArgument);
+  index::KnnOptions o;
+  o.metric = "cosine";
+  EXPECT_THROW(index::exact_knn(a, a, 1, o), InvalidArgument);
+  o.metric = "ip";
+  o.backend = "annoy";
+  EXPECT_THROW(index::exact_knn(a, a, 1, o), InvalidArgument);
+}

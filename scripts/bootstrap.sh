@@ -54,6 +54,11 @@ if [ ! -x .venv/bin/python ]; then
   /usr/bin/python3 -m venv --system-site-packages .venv
 fi
 
+# The notebooks' kernel must be this venv's interpreter (the 'python3' on PATH may be another).
+if [ ! -f .venv/share/jupyter/kernels/python3/kernel.json ]; then
+  .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (lookalike)" >/dev/null
+fi
+
 [ "${1:-}" = "--no-build" ] && exit 0
 
 # Rebuild only when a build input changed since the last successful install.

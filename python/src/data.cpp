@@ -18,9 +18,9 @@ void bind_data(py::module_& m) {
       "fashion_mnist",
       [](const std::string& split, const std::string& root) {
         Dataset ds = fashion_mnist(split, root);
-        return py::make_tuple(ds.images, ds.labels);
+        return std::make_tuple(ds.images, ds.labels);
       },
-      py::arg("split") = "train", py::arg("root") = "");
+      py::arg("split") = "train", py::arg("root") = "", py::call_guard<py::gil_scoped_release>());
   d.def("read_image", &read_image, py::arg("path"), py::arg("size"),
         py::call_guard<py::gil_scoped_release>());
   d.def("default_catalog_root", &default_catalog_root);
@@ -49,9 +49,9 @@ void bind_data(py::module_& m) {
       "read_csv",
       [](const std::string& path) {
         CsvTable t = read_csv(path);
-        return py::make_tuple(t.header, t.rows);
+        return std::make_tuple(t.header, t.rows);
       },
-      py::arg("path"));
+      py::arg("path"), py::call_guard<py::gil_scoped_release>());
   d.def(
       "random_split",
       [](int64_t n, double fraction, uint64_t seed, std::optional<torch::Tensor> labels) {

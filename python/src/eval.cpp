@@ -18,7 +18,8 @@ void bind_eval(py::module_& m) {
         o.exclude_self = exclude_self;
         o.query_tile = query_tile;
         auto res = index::exact_knn(q, r, k, o);
-        return py::make_tuple(res.scores, res.indices);
+        // A std::tuple, converted after the GIL is taken back (py::make_tuple here would not be).
+        return std::make_tuple(res.scores, res.indices);
       },
       py::arg("query"), py::arg("reference"), py::arg("k"), py::arg("metric") = "ip",
       py::arg("backend") = "auto", py::arg("exclude_self") = false, py::arg("query_tile") = 4096,

@@ -56,13 +56,11 @@ void bind_train(py::module_& m) {
           "infer",
           [](ConvNet& self, const torch::Tensor& images, int64_t batch_size,
              const std::string& device, bool with_logits) {
-            py::gil_scoped_release release;
             auto out = models::infer(self, images, batch_size, device, with_logits);
-            py::gil_scoped_acquire acquire;
-            return py::make_tuple(out.embeddings, out.logits);
+            return std::make_tuple(out.embeddings, out.logits);
           },
           py::arg("images"), py::arg("batch_size") = 1024, py::arg("device") = "cpu",
-          py::arg("with_logits") = false)
+          py::arg("with_logits") = false, py::call_guard<py::gil_scoped_release>())
       .def("state_dict",
            [](ConvNet& self) {
              py::dict d;

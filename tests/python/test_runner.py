@@ -1,0 +1,58 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lookalike import config, runner
+
+from conftest import ROOT
+
+CONFIG = str(ROOT / "experiments" / "fmnist_baseline.yaml")
+SMALL = ["data.train_limit=600", "data.test_limit=300", "train.epochs=1", "train.channels=[8, 16]",
+         "train.embedding_dim=16", "plots.embedding_points=200", "train.progress='off'"]
+
+
+def test_run_writes_metrics_json_and_plots(tmp_path):
+    payload = runner.run(CONFIG, SMALL, out=str(tmp_path))
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert written["study"] == "fmnist_baseline" and written["seed"] == 0
+    assert written["config"]["train"]["epochs"] == 1
+    assert written["versions"]["torch"]
+    m = written["metrics"]
+    assert 0.0 <= m["test_accuracy"] <= 1.0
+    assert set(m["retrieval_test_vs_test"]) >= {"precision_at_1", "recall_at_1", "recall_at_10", "r_precision", "map_at_r"}
+    assert written["sizes"] == {"train": 570, "val": 30, "test": 300}
+    for name in ("training_curves.png", "embeddings_pca.png", "model.pt", "train_log.jsonl"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert payload["metrics"] == written["metrics"]
+    assert not [p for p in os.listdir(tmp_path) if ".tmp." in p]
+
+
+def test_unknown_keys_and_bad_types_are_errors():
+    with pytest.raises(config.ConfigError, match="unknown config key 'train.epochz'"):
+        runner.resolve(CONFIG, ["train.epochz=3"])
+    with pytest.raises(config.ConfigError, match="unknown config key 'colour'"):
+        runner.resolve(CONFIG, ["colour=blue"])
+    with pytest.raises(config.ConfigError, match="must be an integer"):
+        runner.resolve(CONFIG, ["train.epochs=many"])
+    with pytest.raises(config.ConfigError, match="does not exist"):
+        runner.resolve("nowhere.yaml")
+    cfg = runner.resolve(CONFIG, ["eval.k=[1, 5]"])
+    assert cfg["eval"]["k"] == [1, 5]
+
+
+def test_cli_rejects_unknown_key_without_writing(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "lookalike", "run", CONFIG, "--set", "train.nope=1",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "unknown config key 'train.nope'" in proc.stderr
+    assert not (tmp_path / "out" / "metrics.json").exists()
+
+
+def test_failed_run_leaves_previous_results_intact(tmp_path):
+    (tmp_path / "metrics.json").write_text('{"previous": true}')
+    with pytest.raises(ValueError):
+        runner.run(CONFIG, SMALL + ["train.optimizer=lamb"], out=str(tmp_path))
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"previous": True}

@@ -31,7 +31,7 @@ class CMakeBuild(build_ext):
         generator = ["-G", "Ninja"] if subprocess.run(["which", "ninja"], capture_output=True).returncode == 0 else []
         configure = [
             "cmake", str(ROOT), *generator,
-            f"-DPython3_EXECUTABLE={sys.executable}",
+            f"-DPython_EXECUTABLE={sys.executable}",
             f"-DLOOKALIKE_PYTHON_OUTPUT_DIR={out_dir}",
             "-DCMAKE_BUILD_TYPE=Release",
             *shlex.split(os.environ.get("LOOKALIKE_CMAKE_ARGS", "")),

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-build-gpu}
 py=$(command -v python3)
-cmake -S . -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE="$py" \
+cmake -S . -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE="$py" \
   -DLOOKALIKE_PYTHON_OUTPUT_DIR="$PWD/$out/python/lookalike" >"$out.configure.log" 2>&1 || { tail -40 "$out.configure.log"; exit 1; }
 grep -E "lookalike:" "$out.configure.log" || true
 cmake --build "$out" --parallel "$(nproc)" 2>&1 | tail -5

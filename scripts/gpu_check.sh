@@ -4,13 +4,13 @@
 # needed: those paths compile out). Usage: scripts/gpu_check.sh [outdir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-build-gpu}
+out=$(realpath -m "${1:-build-gpu}")
 py=$(command -v python3)
 cmake -S . -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE="$py" \
-  -DLOOKALIKE_PYTHON_OUTPUT_DIR="$PWD/$out/python/lookalike" >"$out.configure.log" 2>&1 || { tail -40 "$out.configure.log"; exit 1; }
+  -DLOOKALIKE_PYTHON_OUTPUT_DIR="$out/python/lookalike" >"$out.configure.log" 2>&1 || { tail -40 "$out.configure.log"; exit 1; }
 grep -E "lookalike:" "$out.configure.log" || true
 cmake --build "$out" --parallel "$(nproc)" 2>&1 | tail -5
-(cd "$out" && ctest --output-on-failure -j1 2>&1 | tail -15)
+(cd "$out" && ctest --output-on-failure -j1 2>&1 | grep -E "Cuda|tests passed|Failed|failed" )
 cp -r python/lookalike/*.py python/lookalike/studies "$out/python/lookalike/" 2>/dev/null || true
 PYTHONPATH="$out/python" "$py" - <<'PY'
 import time, torch, lookalike

@@ -2,7 +2,6 @@
 #include <torch/torch.h>
 #include <zlib.h>
 
-#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -16,14 +15,14 @@
 #include "lookalike/util/files.h"
 
 using namespace lookalike;
-namespace fs = std::filesystem;
 
 namespace {
-fs::path temp_dir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("lookalike_test_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+std::string temp_dir(const std::string& name) {
+  return util::make_temp_dir("lookalike_test_" + name + "_");
+}
+
+void copy_file(const std::string& from, const std::string& to) {
+  util::write_file_atomic(to, util::read_file(from));
 }
 
 std::string idx_bytes(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& values) {
@@ -36,7 +35,7 @@ std::string idx_bytes(const std::vector<uint32_t>& dims, const std::vector<uint8
   return s;
 }
 
-void write_gz(const fs::path& path, const std::string& content) {
+void write_gz(const std::string& path, const std::string& content) {
   gzFile f = gzopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr);
   gzwrite(f, content.data(), static_cast<unsigned>(content.size()));
@@ -59,10 +58,10 @@ TEST(Idx, ReadsPlainAndGzip) {
   std::vector<uint8_t> v(2 * 3 * 4);
   for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<uint8_t>(i * 7);
   const std::string bytes = idx_bytes({2, 3, 4}, v);
-  util::write_file_atomic((dir / "a.idx").string(), bytes);
-  write_gz(dir / "a.idx.gz", bytes);
+  util::write_file_atomic(dir + "/a.idx", bytes);
+  write_gz(dir + "/a.idx.gz", bytes);
   for (auto name : {"a.idx", "a.idx.gz"}) {
-    auto t = data::read_idx((dir / name).string());
+    auto t = data::read_idx(dir + "/" + name);
     ASSERT_EQ(t.sizes(), (std::vector<int64_t>{2, 3, 4}));
     EXPECT_EQ(t[1][2][3].item<int>(), (23 * 7) % 256);
   }
@@ -71,25 +70,24 @@ TEST(Idx, ReadsPlainAndGzip) {
 TEST(Idx, CorruptFilesGiveErrorsNamingTheFile) {
   auto dir = temp_dir("idx_bad");
   const std::string good = idx_bytes({10}, std::vector<uint8_t>(10, 1));
-  EXPECT_NE(error_of([&] { data::read_idx((dir / "missing.gz").string()); }).find("missing.gz"),
+  EXPECT_NE(error_of([&] { data::read_idx(dir + "/missing.gz"); }).find("missing.gz"),
             std::string::npos);
-  util::write_file_atomic((dir / "short").string(), good.substr(0, good.size() - 3));
-  EXPECT_NE(error_of([&] { data::read_idx((dir / "short").string()); }).find("truncated"),
-            std::string::npos);
-  util::write_file_atomic((dir / "trailing").string(), good + "xx");
-  EXPECT_NE(error_of([&] { data::read_idx((dir / "trailing").string()); }).find("trailing"),
+  util::write_file_atomic(dir + "/short", good.substr(0, good.size() - 3));
+  EXPECT_NE(error_of([&] { data::read_idx(dir + "/short"); }).find("truncated"), std::string::npos);
+  util::write_file_atomic(dir + "/trailing", good + "xx");
+  EXPECT_NE(error_of([&] { data::read_idx(dir + "/trailing"); }).find("trailing"),
             std::string::npos);
   std::string wrong_type = good;
   wrong_type[2] = 0x0D;  // float
-  util::write_file_atomic((dir / "float").string(), wrong_type);
-  EXPECT_THROW(data::read_idx((dir / "float").string()), FileError);
-  util::write_file_atomic((dir / "text").string(), "hello, not idx");
-  EXPECT_THROW(data::read_idx((dir / "text").string()), FileError);
+  util::write_file_atomic(dir + "/float", wrong_type);
+  EXPECT_THROW(data::read_idx(dir + "/float"), FileError);
+  util::write_file_atomic(dir + "/text", "hello, not idx");
+  EXPECT_THROW(data::read_idx(dir + "/text"), FileError);
   // A gzip file cut in half: the stream does not end cleanly.
-  write_gz(dir / "cut.gz", idx_bytes({4000}, std::vector<uint8_t>(4000, 3)));
-  std::string gz = util::read_file((dir / "cut.gz").string());
-  util::write_file_atomic((dir / "cut.gz").string(), gz.substr(0, gz.size() / 2));
-  const std::string msg = error_of([&] { data::read_idx((dir / "cut.gz").string()); });
+  write_gz(dir + "/cut.gz", idx_bytes({4000}, std::vector<uint8_t>(4000, 3)));
+  std::string gz = util::read_file(dir + "/cut.gz");
+  util::write_file_atomic(dir + "/cut.gz", gz.substr(0, gz.size() / 2));
+  const std::string msg = error_of([&] { data::read_idx(dir + "/cut.gz"); });
   EXPECT_NE(msg.find("cut.gz"), std::string::npos) << msg;
 }
 
@@ -129,20 +127,19 @@ class CatalogTest : public ::testing::Test {
     if (real_.empty() || !data::have_image_io())
       GTEST_SKIP() << "no fashion-products data or OpenCV";
     dir_ = temp_dir("catalog");
-    fs::create_directories(dir_ / "images");
-    fs::copy_file(fs::path(real_) / "images" / "10000.jpg", dir_ / "images" / "1.jpg");
-    fs::copy_file(fs::path(real_) / "images" / "10001.jpg", dir_ / "images" / "2.jpg");
+    copy_file(real_ + "/images/10000.jpg", dir_ + "/images/1.jpg");
+    copy_file(real_ + "/images/10001.jpg", dir_ + "/images/2.jpg");
   }
   std::string real_;
-  fs::path dir_;
+  std::string dir_;
 };
 
 TEST_F(CatalogTest, ReadsRowsWithImages) {
   util::write_file_atomic(
-      (dir_ / "styles.csv").string(),
+      dir_ + "/styles.csv",
       "id,articleType,productDisplayName\n1,Shirts,\"A, shirt\"\n2,,Jeans\n3,Tops,no image\n");
   data::CatalogOptions o;
-  o.root = dir_.string();
+  o.root = dir_;
   o.image_size = 32;
   o.required_columns = {"articleType"};
   auto cat = data::read_catalog(o);
@@ -152,28 +149,27 @@ TEST_F(CatalogTest, ReadsRowsWithImages) {
   EXPECT_EQ(cat.columns[2][0], "A, shirt");
   EXPECT_GT(cat.images.to(torch::kFloat).std().item<double>(), 10.0);  // real pixels, not blank
   // Same pixels as decoding the file directly.
-  EXPECT_TRUE(
-      torch::equal(cat.images[0], data::read_image((dir_ / "images" / "1.jpg").string(), 32)));
+  EXPECT_TRUE(torch::equal(cat.images[0], data::read_image(dir_ + "/images/1.jpg", 32)));
 }
 
 TEST_F(CatalogTest, BadInputNamesTheFile) {
   data::CatalogOptions o;
-  o.root = dir_.string();
-  util::write_file_atomic((dir_ / "styles.csv").string(), "id,title\n1,a\n1,b\n");
+  o.root = dir_;
+  util::write_file_atomic(dir_ + "/styles.csv", "id,title\n1,a\n1,b\n");
   EXPECT_NE(error_of([&] { data::read_catalog(o); }).find("duplicate"), std::string::npos);
-  util::write_file_atomic((dir_ / "styles.csv").string(), "id,title\n1,a\n");
+  util::write_file_atomic(dir_ + "/styles.csv", "id,title\n1,a\n");
   o.required_columns = {"articleType"};
   EXPECT_NE(error_of([&] { data::read_catalog(o); }).find("articleType"), std::string::npos);
   o.required_columns = {};
   // A truncated JPEG is an error naming the image, not a silently grey picture.
-  const std::string jpg = util::read_file((dir_ / "images" / "1.jpg").string());
-  util::write_file_atomic((dir_ / "images" / "1.jpg").string(), jpg.substr(0, jpg.size() / 2));
+  const std::string jpg = util::read_file(dir_ + "/images/1.jpg");
+  util::write_file_atomic(dir_ + "/images/1.jpg", jpg.substr(0, jpg.size() / 2));
   const std::string msg = error_of([&] { data::read_catalog(o); });
   EXPECT_NE(msg.find("1.jpg"), std::string::npos) << msg;
   EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
-  util::write_file_atomic((dir_ / "images" / "1.jpg").string(), "not an image at all");
+  util::write_file_atomic(dir_ + "/images/1.jpg", "not an image at all");
   EXPECT_THROW(data::read_catalog(o), FileError);
-  o.root = (dir_ / "nowhere").string();
+  o.root = dir_ + "/nowhere";
   EXPECT_THROW(data::read_catalog(o), FileError);
 }
 

@@ -1,15 +1,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <filesystem>
-
 #include "lookalike/error.h"
 #include "lookalike/models/embed.h"
 #include "lookalike/train/trainer.h"
 #include "lookalike/util/files.h"
 
 using namespace lookalike;
-namespace fs = std::filesystem;
 
 namespace {
 // Two classes of 8x8 grey images: class 0 is bright on the top half, class 1 on the bottom.
@@ -39,11 +36,8 @@ train::TrainOptions small_options(const std::string& ckpt = "") {
   return o;
 }
 
-fs::path temp_dir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("lookalike_train_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+std::string temp_dir(const std::string& name) {
+  return util::make_temp_dir("lookalike_train_" + name + "_");
 }
 }  // namespace
 
@@ -51,7 +45,7 @@ TEST(Trainer, LearnsASeparableProblemAndLogsEachEpoch) {
   auto train_set = bars(512, 1), val_set = bars(256, 2);
   auto dir = temp_dir("learn");
   auto o = small_options();
-  o.log_path = (dir / "log.jsonl").string();
+  o.log_path = dir + "/log.jsonl";
   auto result = train::Trainer(o).fit(train_set, val_set);
   ASSERT_EQ(result.history.size(), 3u);
   EXPECT_GT(result.history.back().at("val_accuracy"), 0.95);
@@ -68,13 +62,15 @@ TEST(Trainer, LearnsASeparableProblemAndLogsEachEpoch) {
 TEST(Trainer, ResumeIsBitIdenticalToAnUninterruptedRun) {
   auto train_set = bars(300, 3);
   auto dir = temp_dir("resume");
-  auto full = train::Trainer(small_options((dir / "a").string())).fit(train_set);
+  auto full = train::Trainer(small_options(dir + "/a")).fit(train_set);
 
   // The same run, interrupted after its first epoch (the callback stands in for a kill).
-  auto interrupted = train::Trainer(small_options((dir / "b").string()))
-                         .fit(train_set, {}, [](const util::Record&) { return false; });
+  auto interrupted =
+      train::Trainer(small_options(dir + "/b")).fit(train_set, {}, [](const util::Record&) {
+        return false;
+      });
   ASSERT_EQ(interrupted.history.size(), 1u);
-  auto second = small_options((dir / "b").string());
+  auto second = small_options(dir + "/b");
   second.resume = true;
   auto resumed = train::Trainer(second).fit(train_set);
 
@@ -91,7 +87,7 @@ TEST(Trainer, ResumeIsBitIdenticalToAnUninterruptedRun) {
   other.lr = 1e-2;
   EXPECT_THROW(train::Trainer(other).fit(train_set), InvalidArgument);
   // A truncated checkpoint is reported, not half-loaded.
-  const std::string ckpt = (dir / "b" / "checkpoint.pt").string();
+  const std::string ckpt = dir + "/b/checkpoint.pt";
   const std::string bytes = util::read_file(ckpt);
   util::write_file_atomic(ckpt, bytes.substr(0, bytes.size() / 3));
   EXPECT_THROW(train::Trainer(second).fit(train_set), FileError);
@@ -103,7 +99,7 @@ TEST(Trainer, SaveLoadModelGivesTheSameEmbeddings) {
   o.epochs = 1;
   auto result = train::Trainer(o).fit(set);
   auto dir = temp_dir("model");
-  const std::string path = (dir / "m.pt").string();
+  const std::string path = dir + "/m.pt";
   train::save_model(result.model, path);
   auto loaded = train::load_model(path);
   auto a = models::infer(result.model, set.images).embeddings;

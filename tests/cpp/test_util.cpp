@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <set>
 
 #include "lookalike/error.h"
@@ -9,7 +8,6 @@
 #include "lookalike/util/rng.h"
 
 using namespace lookalike;
-namespace fs = std::filesystem;
 
 TEST(Rng, PermutationIsAPermutationAndSeeded) {
   auto a = util::permutation(1000, 7);
@@ -31,9 +29,8 @@ TEST(Rng, BoundedIsUniformEnough) {
 }
 
 TEST(Files, AtomicWriteReplacesAndLeavesNoTemp) {
-  auto dir = fs::temp_directory_path() / "lookalike_files_test";
-  fs::remove_all(dir);
-  const std::string path = (dir / "sub" / "x.json").string();
+  const std::string dir = util::make_temp_dir("lookalike_files_");
+  const std::string path = dir + "/sub/x.json";
   util::write_file_atomic(path, "one");
   util::write_file_atomic(path, "two");
   EXPECT_EQ(util::read_file(path), "two");
@@ -45,10 +42,10 @@ TEST(Files, AtomicWriteReplacesAndLeavesNoTemp) {
                                        }),
                Error);
   EXPECT_EQ(util::read_file(path), "two");
-  int files = 0;
-  for (auto& e : fs::directory_iterator(dir / "sub")) files += e.is_regular_file();
-  EXPECT_EQ(files, 1);
-  EXPECT_THROW(util::read_file((dir / "missing").string()), FileError);
+  EXPECT_EQ(util::list_dir(dir + "/sub"), std::vector<std::string>{"x.json"});
+  EXPECT_THROW(util::read_file(dir + "/missing"), FileError);
+  EXPECT_EQ(util::parent_path("/a/b/c.txt"), "/a/b");
+  EXPECT_EQ(util::parent_path("c.txt"), "");
 }
 
 TEST(Json, RecordsRoundTripWithNaN) {

@@ -1,9 +1,10 @@
 #include "lookalike/data/catalog.h"
 
 #include <omp.h>
+#include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
-#include <filesystem>
 #include <unordered_set>
 
 #include "lookalike/data/csv.h"
@@ -13,21 +14,25 @@
 #include "lookalike/util/threads.h"
 
 namespace lookalike::data {
-namespace fs = std::filesystem;
 
 std::string default_catalog_root() {
   if (const char* env = std::getenv("LOOKALIKE_DATA"); env && *env) {
     return util::join_path(env, "fashion-products");
   }
-  std::error_code ec;
-  fs::path dir = fs::current_path(ec);
-  for (int up = 0; up < 6 && !dir.empty(); ++up) {
-    fs::path candidate = dir / ".." / "shared" / "data" / "fashion-products";
-    if (fs::is_directory(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
-    candidate = dir / "shared" / "data" / "fashion-products";
-    if (fs::is_directory(candidate, ec)) return candidate.string();
-    if (dir == dir.parent_path()) break;
-    dir = dir.parent_path();
+  char buf[PATH_MAX];
+  if (::getcwd(buf, sizeof buf) == nullptr) return {};
+  // The project's root has ../shared beside it; look from the working directory upwards.
+  for (std::string dir = buf; !dir.empty();) {
+    for (const char* rel : {"../shared/data/fashion-products", "shared/data/fashion-products"}) {
+      const std::string candidate = util::join_path(dir, rel);
+      if (util::is_directory(candidate)) {
+        char real[PATH_MAX];
+        return ::realpath(candidate.c_str(), real) ? std::string(real) : candidate;
+      }
+    }
+    const std::string parent = util::parent_path(dir);
+    if (parent == dir) break;
+    dir = parent;
   }
   return {};
 }

@@ -63,7 +63,7 @@ fi
 
 # Rebuild only when a build input changed since the last successful install.
 stamp=build/.bootstrap-stamp
-hash=$(find CMakeLists.txt pyproject.toml setup.py cpp python/src -type f -print0 2>/dev/null \
+hash=$(find CMakeLists.txt pyproject.toml setup.py cpp python/src tests/cpp experiments/benchmarks -type f -print0 2>/dev/null \
   | sort -z | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && .venv/bin/python -c "import lookalike._core" 2>/dev/null; then
   echo "[bootstrap] up to date"

@@ -24,6 +24,16 @@ void bind_eval(py::module_& m) {
       py::arg("query"), py::arg("reference"), py::arg("k"), py::arg("metric") = "ip",
       py::arg("backend") = "auto", py::arg("exclude_self") = false, py::arg("query_tile") = 4096,
       py::call_guard<py::gil_scoped_release>());
+  e.def(
+      "fused_knn",
+      [](const torch::Tensor& q, const torch::Tensor& r, int64_t k, const std::string& metric,
+         bool exclude_self, int64_t block_queries, int64_t block_refs) {
+        auto res = index::fused_knn(q, r, k, metric, exclude_self, block_queries, block_refs);
+        return std::make_tuple(res.scores, res.indices);
+      },
+      py::arg("query"), py::arg("reference"), py::arg("k"), py::arg("metric") = "ip",
+      py::arg("exclude_self") = false, py::arg("block_queries") = 64, py::arg("block_refs") = 4096,
+      py::call_guard<py::gil_scoped_release>());
   e.def("have_faiss", &index::have_faiss);
   e.def(
       "retrieval_metrics",

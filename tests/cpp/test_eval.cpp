@@ -26,7 +26,7 @@ torch::Tensor circle_points() {
 TEST(Retrieval, HandComputedCase) {
   auto x = circle_points();
   auto y = torch::tensor({0, 0, 1, 1, 1}, torch::kLong);
-  for (const std::string backend : {"torch", index::have_faiss() ? "faiss" : "torch"}) {
+  for (const std::string backend : {"fused", "torch", index::have_faiss() ? "faiss" : "torch"}) {
     eval::RetrievalOptions o;
     o.ks = {1, 2};
     o.backend = backend;
@@ -82,6 +82,16 @@ TEST(Knn, BackendsAgreeWithBruteForce) {
     o.backend = "torch";
     auto got = index::exact_knn(q, r, 10, o);
     EXPECT_TRUE(torch::equal(got.indices, expected)) << metric;
+    // The fused engine with tiles that do not divide the sizes (partial query and reference tiles).
+    auto fused = index::fused_knn(q, r, 10, metric, false, 7, 100);
+    EXPECT_TRUE(torch::equal(fused.indices, expected)) << metric;
+    EXPECT_TRUE(torch::allclose(fused.scores, got.scores, 1e-4, 1e-3)) << metric;
+    // k = nb: every reference once per row, in order of the exact scores (up to float noise of
+    // a differently blocked GEMM).
+    auto all = index::fused_knn(q, r, 1000, metric, false, 64, 333);
+    EXPECT_TRUE(torch::equal(std::get<0>(all.indices.sort(1)), torch::arange(1000).expand({300, 1000})));
+    auto ranked = full.gather(1, all.indices);
+    EXPECT_TRUE((ranked.slice(1, 0, 999) - ranked.slice(1, 1, 1000)).ge(-1e-4).all().item<bool>()) << metric;
     if (index::have_faiss()) {
       o.backend = "faiss";
       auto f = index::exact_knn(q, r, 10, o);
@@ -98,7 +108,7 @@ TEST(Knn, ExcludeSelf) {
   o.exclude_self = true;
   o.query_tile = 50;
   o.reference_tile = 64;
-  for (const std::string backend : {"torch", index::have_faiss() ? "faiss" : "torch"}) {
+  for (const std::string backend : {"fused", "torch", index::have_faiss() ? "faiss" : "torch"}) {
     o.backend = backend;
     auto res = index::exact_knn(x, x, 199, o);
     auto ids = torch::arange(200, torch::kLong).unsqueeze(1);

@@ -9,7 +9,7 @@ import lookalike
 from lookalike.eval import exact_knn, retrieval_metrics
 from reference_metrics import retrieval_metrics as numpy_metrics
 
-BACKENDS = ["torch"] + (["faiss"] if lookalike.build_info()["faiss"] else [])
+BACKENDS = ["fused", "torch"] + (["faiss"] if lookalike.build_info()["faiss"] else [])
 
 
 def circle(degrees):

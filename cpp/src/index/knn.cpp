@@ -154,7 +154,8 @@ KnnResult exact_knn(const torch::Tensor& query, const torch::Tensor& reference, 
   LOOKALIKE_CHECK_ARG(k <= available, "exact_knn: k = ", k, " is larger than the reference set (",
                       available, " candidates", o.exclude_self ? " after excluding self" : "", ")");
   std::string backend = o.backend;
-  if (backend == "auto") backend = (have_faiss() && query.device().is_cpu()) ? "faiss" : "torch";
+  if (backend == "auto") backend = query.device().is_cpu() ? "fused" : "torch";
+  if (backend == "fused") return fused_knn(query, reference, k, o.metric, o.exclude_self);
   if (backend == "faiss") {
 #ifdef LOOKALIKE_HAVE_FAISS
     LOOKALIKE_CHECK_ARG(query.device().is_cpu(), "exact_knn: the faiss backend takes CPU tensors");

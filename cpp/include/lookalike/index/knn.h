@@ -26,6 +26,14 @@ struct KnnResult {
 KnnResult exact_knn(const torch::Tensor& query, const torch::Tensor& reference, int64_t k,
                     const KnnOptions& options = {});
 
+/// The fused CPU engine directly: query tile of `block_queries` rows against reference tiles of
+/// `block_refs` rows, each OpenMP thread on its own query tile (single-threaded GEMM into a
+/// thread-local buffer, then a thresholded heap scan). Memory: threads x block_queries x
+/// (block_refs + 2k) floats beside the output. Same contract as exact_knn.
+KnnResult fused_knn(const torch::Tensor& query, const torch::Tensor& reference, int64_t k,
+                    const std::string& metric = "ip", bool exclude_self = false,
+                    int64_t block_queries = 64, int64_t block_refs = 4096);
+
 /// True when this build links FAISS.
 bool have_faiss();
 

@@ -32,7 +32,7 @@ void bind_eval(py::module_& m) {
         return std::make_tuple(res.scores, res.indices);
       },
       py::arg("query"), py::arg("reference"), py::arg("k"), py::arg("metric") = "ip",
-      py::arg("exclude_self") = false, py::arg("block_queries") = 64, py::arg("block_refs") = 4096,
+      py::arg("exclude_self") = false, py::arg("block_queries") = 0, py::arg("block_refs") = 2048,
       py::call_guard<py::gil_scoped_release>());
   e.def("have_faiss", &index::have_faiss);
   e.def(

@@ -110,7 +110,7 @@ KnnResult fused_knn(const torch::Tensor& query_in, const torch::Tensor& referenc
                       query_in.size(1), " but reference has ", reference_in.size(1));
   LOOKALIKE_CHECK_ARG(metric == "ip" || metric == "l2",
                       "fused_knn: metric must be 'ip' or 'l2', got '", metric, "'");
-  LOOKALIKE_CHECK_ARG(block_queries > 0 && block_refs > 0, "fused_knn: blocks must be positive");
+  LOOKALIKE_CHECK_ARG(block_queries >= 0 && block_refs > 0, "fused_knn: blocks must be positive");
   const int64_t nq = query_in.size(0), nb = reference_in.size(0), d = query_in.size(1);
   if (exclude_self)
     LOOKALIKE_CHECK_ARG(nq == nb,
@@ -129,8 +129,10 @@ KnnResult fused_knn(const torch::Tensor& query_in, const torch::Tensor& referenc
   KnnResult out{torch::empty({nq, k}, torch::kFloat), torch::empty({nq, k}, torch::kLong)};
   float* out_s = out.scores.data_ptr<float>();
   int64_t* out_i = out.indices.data_ptr<int64_t>();
-  const int64_t q_blocks = (nq + block_queries - 1) / block_queries;
   const int threads = std::max(1, omp_get_max_threads());
+  if (block_queries == 0)  // large tiles amortise the GEMM; enough of them to feed every thread
+    block_queries = std::clamp<int64_t>((nq + threads - 1) / threads, 16, 512);
+  const int64_t q_blocks = (nq + block_queries - 1) / block_queries;
 
 #pragma omp parallel num_threads(threads)
   {

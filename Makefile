@@ -24,7 +24,8 @@ test-python:
 
 ## make bench: side-by-side benchmarks (prints ratios measured in one run)
 bench: bootstrap
-	$(PY) experiments/benchmarks/train_throughput.py
+	$(PY) experiments/benchmarks/train_throughput.py --json results/bench/train_throughput.json
+	$(PY) experiments/benchmarks/knn_throughput.py --json results/bench/knn_throughput.json
 
 format:
 	clang-format -i $$(git ls-files 'cpp/*.h' 'cpp/*.cpp' 'cpp/*.cu' 'python/src/*' 'tests/cpp/*' 'experiments/benchmarks/*.cpp')

@@ -7,10 +7,12 @@
 namespace lookalike::index {
 
 struct KnnOptions {
-  std::string metric = "ip";       // "ip" (inner product, larger is nearer) | "l2" (squared L2)
-  std::string backend = "auto";    // "faiss" (IndexFlat, CPU) | "torch" (tiled GEMM + top-k, any
-                                   // device) | "auto" (faiss for CPU tensors when built with it)
-  int64_t query_tile = 4096;       // queries per search call
+  std::string metric = "ip";  // "ip" (inner product, larger is nearer) | "l2" (squared L2)
+  // "fused": CPU engine, per-thread GEMM tile + streaming top-k (see fused_knn);
+  // "faiss": FAISS IndexFlat (CPU); "torch": tiled torch::mm + topk (any device, CUDA too);
+  // "auto": fused for CPU tensors, torch for CUDA tensors.
+  std::string backend = "auto";
+  int64_t query_tile = 4096;       // queries per search call (faiss and torch backends)
   int64_t reference_tile = 65536;  // references per GEMM tile (torch backend)
   bool exclude_self = false;       // query i is reference i: drop it from its own list
 };

@@ -32,8 +32,8 @@ void bind_eval(py::module_& m) {
         return std::make_tuple(res.scores, res.indices);
       },
       py::arg("query"), py::arg("reference"), py::arg("k"), py::arg("metric") = "ip",
-      py::arg("exclude_self") = false, py::arg("block_queries") = 0, py::arg("block_refs") = 2048,
-      py::call_guard<py::gil_scoped_release>());
+      py::arg("exclude_self") = false, py::arg("block_queries") = 0,
+      py::arg("block_refs") = index::kFusedBlockRefs, py::call_guard<py::gil_scoped_release>());
   e.def("have_faiss", &index::have_faiss);
   e.def(
       "retrieval_metrics",

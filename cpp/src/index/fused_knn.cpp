@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "fused_knn_impl.h"
 #include "lookalike/error.h"
 #include "lookalike/index/knn.h"
 
@@ -98,11 +99,18 @@ inline void scan_row(const float* row, int64_t m, int64_t base, TopK& heap) {
 
 }  // namespace
 
-KnnResult fused_knn(const torch::Tensor& query_in, const torch::Tensor& reference_in, int64_t k,
+KnnResult fused_knn(const torch::Tensor& query, const torch::Tensor& reference, int64_t k,
                     const std::string& metric, bool exclude_self, int64_t block_queries,
                     int64_t block_refs) {
-  check_vectors(query_in, "fused_knn: query");
-  check_vectors(reference_in, "fused_knn: reference");
+  return detail::fused_knn_impl(query, reference, k, metric, exclude_self, block_queries,
+                                block_refs, /*check_finite=*/true);
+}
+
+KnnResult detail::fused_knn_impl(const torch::Tensor& query_in, const torch::Tensor& reference_in,
+                                 int64_t k, const std::string& metric, bool exclude_self,
+                                 int64_t block_queries, int64_t block_refs, bool check_finite) {
+  check_vectors(query_in, "fused_knn: query", check_finite);
+  check_vectors(reference_in, "fused_knn: reference", check_finite);
   LOOKALIKE_CHECK_ARG(
       query_in.device().is_cpu() && reference_in.device().is_cpu(),
       "fused_knn: the fused engine takes CPU tensors (use backend 'torch' on CUDA)");

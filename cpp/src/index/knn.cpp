@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "fused_knn_impl.h"
 #include "lookalike/error.h"
 
 #ifdef LOOKALIKE_HAVE_FAISS
@@ -20,14 +21,16 @@ bool have_faiss() {
 #endif
 }
 
-void check_vectors(const torch::Tensor& x, const char* what) {
+void check_vectors(const torch::Tensor& x, const char* what, bool finite) {
   LOOKALIKE_CHECK_ARG(x.defined() && x.dim() == 2, what,
                       " must be a 2-d float32 tensor [n, d], got ",
                       x.defined() ? x.sizes() : c10::IntArrayRef{});
   LOOKALIKE_CHECK_ARG(x.scalar_type() == torch::kFloat, what, " must be float32, got ",
                       x.scalar_type());
   LOOKALIKE_CHECK_ARG(x.size(0) > 0 && x.size(1) > 0, what, " is empty (", x.sizes(), ")");
-  LOOKALIKE_CHECK_ARG(torch::isfinite(x).all().item<bool>(), what, " contains NaN or Inf");
+  if (finite) {
+    LOOKALIKE_CHECK_ARG(torch::isfinite(x).all().item<bool>(), what, " contains NaN or Inf");
+  }
 }
 
 namespace {
@@ -134,8 +137,8 @@ KnnResult torch_knn(const torch::Tensor& q, const torch::Tensor& ref, int64_t k,
 
 KnnResult exact_knn(const torch::Tensor& query, const torch::Tensor& reference, int64_t k,
                     const KnnOptions& o) {
-  check_vectors(query, "exact_knn: query");
-  check_vectors(reference, "exact_knn: reference");
+  check_vectors(query, "exact_knn: query", o.check_finite);
+  check_vectors(reference, "exact_knn: reference", o.check_finite);
   LOOKALIKE_CHECK_ARG(query.size(1) == reference.size(1), "exact_knn: query has dimension ",
                       query.size(1), " but reference has ", reference.size(1));
   LOOKALIKE_CHECK_ARG(query.device() == reference.device(), "exact_knn: query is on ",
@@ -155,7 +158,10 @@ KnnResult exact_knn(const torch::Tensor& query, const torch::Tensor& reference, 
                       available, " candidates", o.exclude_self ? " after excluding self" : "", ")");
   std::string backend = o.backend;
   if (backend == "auto") backend = query.device().is_cpu() ? "fused" : "torch";
-  if (backend == "fused") return fused_knn(query, reference, k, o.metric, o.exclude_self);
+  if (backend == "fused") {  // inputs checked above: no second O(n d) scan
+    return detail::fused_knn_impl(query, reference, k, o.metric, o.exclude_self, 0, kFusedBlockRefs,
+                                  /*check_finite=*/false);
+  }
   if (backend == "faiss") {
 #ifdef LOOKALIKE_HAVE_FAISS
     LOOKALIKE_CHECK_ARG(query.device().is_cpu(), "exact_knn: the faiss backend takes CPU tensors");

@@ -8,4 +8,5 @@ namespace lookalike::python {
 void bind_data(py::module_& m);
 void bind_train(py::module_& m);
 void bind_eval(py::module_& m);
+void bind_index(py::module_& m);
 }  // namespace lookalike::python

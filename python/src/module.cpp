@@ -55,4 +55,5 @@ PYBIND11_MODULE(_core, m) {
   lookalike::python::bind_data(m);
   lookalike::python::bind_train(m);
   lookalike::python::bind_eval(m);
+  lookalike::python::bind_index(m);
 }

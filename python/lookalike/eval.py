@@ -48,3 +48,77 @@ def exact_knn(query: Any, reference: Any, k: int, *, metric: str = "ip", backend
     check_same_kind(query=query, reference=reference)
     return tuple(_core.eval.exact_knn(_vectors(query, "query"), _vectors(reference, "reference"), int(k),
                                       metric, backend, bool(exclude_self)))
+
+
+def ground_truth(base: Any, queries: Any, k: int, *, metric: str = "ip",
+                 cache_dir: Optional[str] = None) -> torch.Tensor:
+    """Exact k nearest base rows (int64 ``[nq, k]``) from the exact engine, cached in
+    ``cache_dir`` under a hash of the data, k and metric (recomputed when anything differs)."""
+    import hashlib
+    import io
+    import os
+
+    b, q = _vectors(base, "base"), _vectors(queries, "queries")
+    path = None
+    if cache_dir is not None:
+        h = hashlib.sha1()
+        for t in (b, q):
+            h.update(str(tuple(t.shape)).encode())
+            h.update(t.cpu().contiguous().numpy().tobytes())
+        h.update(f"k={int(k)} metric={metric}".encode())
+        path = os.path.join(os.fspath(cache_dir), f"gt-{h.hexdigest()[:20]}.pt")
+        if os.path.exists(path):
+            return torch.load(path)
+    ids = exact_knn(q, b, int(k), metric=metric)[1]
+    if path is not None:
+        buf = io.BytesIO()
+        torch.save(ids, buf)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        _core.write_file_atomic(path, buf.getvalue())
+    return ids
+
+
+def sweep(index_specs: Sequence[str], params: Optional[Dict[str, Sequence[Dict[str, int]]]], base: Any,
+          queries: Any, ground_truth_ids: Any = None, k: int = 10, *, metric: str = "ip",
+          train: Any = None, cache_dir: Optional[str] = None, latency_queries: int = 1000):
+    """Recall/speed table, one row per (index spec, search parameters), ann-benchmarks style.
+
+    Each spec is built once (train on ``train`` or ``base``, then add ``base`` with ids
+    ``0..n-1``; build time and index bytes recorded), then searched at every parameter set in
+    ``params[spec]`` (dicts of ``nprobe`` / ``ef_search``; ``[{}]`` when absent). Columns:
+    spec, nprobe, ef_search, recall (recall@k against the exact neighbours), qps (one batch of
+    all queries), p50_ms / p90_ms / p99_ms (single-query latency over ``latency_queries``),
+    build_s, memory_bytes. Ground truth comes from :func:`ground_truth` when not given.
+    """
+    import time
+
+    import pandas as pd
+
+    from .index import Index
+
+    b, q = _vectors(base, "base"), _vectors(queries, "queries")
+    if ground_truth_ids is None:
+        gt = ground_truth(b, q, k, metric=metric, cache_dir=cache_dir)
+    else:
+        gt = as_tensor(ground_truth_ids, "ground_truth_ids", torch.int64, dim=2)
+    params = dict(params or {})
+    unknown = set(params) - set(index_specs)
+    if unknown:
+        raise ValueError(f"sweep: params given for specs not swept: {sorted(unknown)}")
+    rows = []
+    for spec in index_specs:
+        t0 = time.perf_counter()
+        index = Index(b.shape[1], spec, metric=metric)
+        index.train(b if train is None else _vectors(train, "train"))
+        index.add(b, torch.arange(b.shape[0], dtype=torch.int64))
+        build_s = time.perf_counter() - t0
+        memory = index.memory_bytes()
+        for p in params.get(spec, [{}]):
+            bad = set(p) - {"nprobe", "ef_search"}
+            if bad:
+                raise ValueError(f"sweep: unknown search parameter(s) {sorted(bad)} for {spec!r}")
+            m = _core.index.measure_search(index._index, q, gt, int(k), int(p.get("nprobe", 0)),
+                                           int(p.get("ef_search", 0)), int(latency_queries))
+            rows.append({"spec": spec, "nprobe": p.get("nprobe"), "ef_search": p.get("ef_search"), **m,
+                         "build_s": build_s, "memory_bytes": memory})
+    return pd.DataFrame(rows)

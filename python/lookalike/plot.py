@@ -55,3 +55,26 @@ def embedding_pca(embeddings: torch.Tensor, labels: torch.Tensor, class_names: O
     ax.set_yticks([])
     fig.tight_layout()
     return fig
+
+
+def recall_qps(table, k: int = 10, title: str = "recall vs throughput"):
+    """ann-benchmarks style: recall@k (x) against queries per second (y, log), one line per
+    index spec, points labelled with their search parameter. ``table``: lookalike.eval.sweep."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for spec, rows in table.groupby("spec", sort=False):
+        rows = rows.sort_values("recall")
+        ax.plot(rows["recall"], rows["qps"], "o-", label=spec)
+        for _, r in rows.iterrows():
+            tag = next((f"{c}={int(r[c])}" for c in ("nprobe", "ef_search")
+                        if c in r and r[c] == r[c] and r[c] is not None), "")
+            if tag:
+                ax.annotate(tag, (r["recall"], r["qps"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"recall@{k}")
+    ax.set_ylabel("queries / s")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -10,6 +10,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 import lookalike
+import lookalike.plot
 from lookalike.index import Index, UpdateLog, threshold_clusters
 
 HAVE_FAISS = lookalike.build_info()["faiss"]
@@ -296,3 +297,29 @@ def test_cuda_flat_matches_cpu(data, tmp_path):
     assert (i1 == i2).float().mean() > 0.99
     gpu.save(tmp_path / "g.lkx")
     assert torch.equal(Index.load(tmp_path / "g.lkx", device="cuda").search(q, 10)[1], i2)
+
+
+def test_sweep_and_cached_ground_truth(tmp_path):
+    x = clustered(3000, centers=3000, spread=1.0, seed=3)  # no cluster structure: IVF must probe
+    q = clustered(100, centers=100, spread=1.0, seed=4)
+    gt = lookalike.eval.ground_truth(x, q, 10, cache_dir=tmp_path)
+    ref = brute_force(q, x, 10)[1]
+    assert (gt.numpy() == ref).mean() > 0.999
+    cached = list(tmp_path.glob("gt-*.pt"))
+    assert len(cached) == 1
+    assert torch.equal(lookalike.eval.ground_truth(x, q, 10, cache_dir=tmp_path), gt)
+    assert len(list(tmp_path.glob("gt-*.pt"))) == 1  # reused, not recomputed under a new name
+    specs = ["Flat"] + (["IVF32,Flat"] if HAVE_FAISS else [])
+    params = {"IVF32,Flat": [{"nprobe": 1}, {"nprobe": 32}]} if HAVE_FAISS else {}
+    table = lookalike.eval.sweep(specs, params, x, q, k=10, cache_dir=tmp_path, latency_queries=20)
+    assert list(table["spec"]) == specs[:1] + ["IVF32,Flat"] * (2 if HAVE_FAISS else 0)
+    assert table.loc[0, "recall"] > 0.999
+    if HAVE_FAISS:  # all lists probed = exact; one list misses some
+        assert table.loc[2, "recall"] > 0.999 and table.loc[1, "recall"] < table.loc[2, "recall"]
+    assert (table["qps"] > 0).all() and (table["p50_ms"] <= table["p99_ms"]).all()
+    assert (table["memory_bytes"] >= x.nbytes).all()
+    fig = lookalike.plot.recall_qps(table)
+    lookalike.results.save_figure(fig, str(tmp_path / "sweep.png"))
+    assert (tmp_path / "sweep.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="unknown search parameter"):
+        lookalike.eval.sweep(["Flat"], {"Flat": [{"nprob": 3}]}, x, q, k=10, cache_dir=tmp_path)

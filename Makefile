@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 BUILD   := build/py311
 export OMP_NUM_THREADS ?= $(shell nproc)
 
-.PHONY: bootstrap demo test test-cpp test-python bench format clean
+.PHONY: bootstrap demo test test-cpp test-python bench bench-ann bench-memory format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -26,6 +26,17 @@ test-python:
 bench: bootstrap
 	$(PY) experiments/benchmarks/train_throughput.py --json results/bench/train_throughput.json
 	$(PY) experiments/benchmarks/knn_throughput.py --json results/bench/knn_throughput.json
+	$(PY) experiments/benchmarks/index_overhead.py --json results/bench/index_overhead.json
+	cmake -S . -B $(BUILD) -DLOOKALIKE_BENCH=ON >/dev/null && cmake --build $(BUILD) --target bench_index
+	$(BUILD)/bench_index --benchmark_min_time=1 --benchmark_out=results/bench/bench_index.json
+
+## make bench-ann: HNSW32 / IVF4096 on 1M vectors, recall@10 vs QPS and p99 (~15 min on 2 cores)
+bench-ann: bootstrap
+	$(PY) experiments/benchmarks/ann_sweep.py --out results/bench/ann_sweep
+
+## make bench-memory: exact evaluation of 1M x 1M (d 128) with peak RSS (~30 min on 2 cores)
+bench-memory: bootstrap
+	$(PY) experiments/benchmarks/knn_memory.py --json results/bench/knn_memory.json
 
 format:
 	clang-format -i $$(git ls-files 'cpp/*.h' 'cpp/*.cpp' 'cpp/*.cu' 'python/src/*' 'tests/cpp/*' 'experiments/benchmarks/*.cpp')

@@ -225,7 +225,10 @@ namespace {
 void fill_missing(KnnResult& r, const std::string& metric) {
   const float none = metric == "ip" ? -std::numeric_limits<float>::infinity()
                                     : std::numeric_limits<float>::infinity();
-  r.scores.masked_fill_(r.indices.lt(0), none);
+  float* s = r.scores.data_ptr<float>();
+  const int64_t* id = r.indices.data_ptr<int64_t>();
+  for (int64_t i = 0, n = r.indices.numel(); i < n; ++i)
+    if (id[i] < 0) s[i] = none;
 }
 }  // namespace
 

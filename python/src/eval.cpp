@@ -11,8 +11,11 @@ void bind_eval(py::module_& m) {
   e.def(
       "exact_knn",
       [](const torch::Tensor& q, const torch::Tensor& r, int64_t k, const std::string& metric,
-         const std::string& backend, bool exclude_self, int64_t query_tile) {
+         const std::string& backend, bool exclude_self, int64_t query_tile, int64_t reference_tile,
+         int64_t topk_chunk) {
         index::KnnOptions o;
+        o.reference_tile = reference_tile;
+        o.topk_chunk = topk_chunk;
         o.metric = metric;
         o.backend = backend;
         o.exclude_self = exclude_self;
@@ -23,7 +26,7 @@ void bind_eval(py::module_& m) {
       },
       py::arg("query"), py::arg("reference"), py::arg("k"), py::arg("metric") = "ip",
       py::arg("backend") = "auto", py::arg("exclude_self") = false, py::arg("query_tile") = 4096,
-      py::call_guard<py::gil_scoped_release>());
+      py::arg("reference_tile") = 65536, py::arg("topk_chunk") = 0, py::call_guard<py::gil_scoped_release>());
   e.def(
       "fused_knn",
       [](const torch::Tensor& q, const torch::Tensor& r, int64_t k, const std::string& metric,

@@ -158,3 +158,23 @@ TEST(Knn, CudaTorchBackendMatchesCpu) {
   auto mg = eval::retrieval_metrics(q.cuda(), y.cuda(), {}, {}, ro);
   EXPECT_NEAR(mc["map_at_r"], mg["map_at_r"], 1e-3);
 }
+
+TEST(Knn, TwoStageTopkEqualsOneStage) {
+  torch::manual_seed(9);
+  auto q = torch::randn({300, 16});
+  auto r = torch::randn({5000, 16});
+  index::KnnOptions o;
+  o.backend = "torch";
+  o.reference_tile = 2100;  // tiles of 2100 with chunks of 256: a remainder in every tile
+  for (const bool self : {false, true}) {
+    for (int64_t k : {1, 10, 50}) {
+      o.exclude_self = self;
+      o.topk_chunk = 0;
+      auto one = index::exact_knn(self ? r.slice(0, 0, 300) : q, self ? r.slice(0, 0, 300) : r, k, o);
+      o.topk_chunk = 256;
+      auto two = index::exact_knn(self ? r.slice(0, 0, 300) : q, self ? r.slice(0, 0, 300) : r, k, o);
+      EXPECT_TRUE(torch::equal(one.indices, two.indices)) << k << " self " << self;
+      EXPECT_TRUE(torch::equal(one.scores, two.scores)) << k;
+    }
+  }
+}

@@ -95,6 +95,30 @@ KnnResult faiss_knn(const torch::Tensor& q, const torch::Tensor& ref, int64_t k,
 }
 #endif
 
+// Top k (largest, sorted) of each row of a score tile; with chunk > 0 in two stages: the top k
+// of every `chunk` columns, then the top k of those candidates.
+std::pair<torch::Tensor, torch::Tensor> tile_topk(const torch::Tensor& sim, int64_t k,
+                                                  int64_t chunk) {
+  const int64_t rows = sim.size(0), w = sim.size(1);
+  const int64_t kt = std::min(k, w);
+  if (chunk <= 0 || chunk < 4 * kt || w < 2 * chunk) {
+    auto top = sim.topk(kt, 1, /*largest=*/true, /*sorted=*/true);
+    return {std::get<0>(top), std::get<1>(top)};
+  }
+  const int64_t nc = w / chunk, body = nc * chunk;
+  auto stage = sim.narrow(1, 0, body).view({rows, nc, chunk}).topk(kt, 2, true, false);
+  auto offsets = torch::arange(0, body, chunk, sim.options().dtype(torch::kLong)).view({1, nc, 1});
+  auto cand_s = std::get<0>(stage).reshape({rows, nc * kt});
+  auto cand_i = std::get<1>(stage).add(offsets).reshape({rows, nc * kt});
+  if (body < w) {  // the columns after the last whole chunk
+    auto rest = sim.narrow(1, body, w - body).topk(std::min(kt, w - body), 1, true, false);
+    cand_s = torch::cat({cand_s, std::get<0>(rest)}, 1);
+    cand_i = torch::cat({cand_i, std::get<1>(rest).add(body)}, 1);
+  }
+  auto top = cand_s.topk(kt, 1, true, true);
+  return {std::get<0>(top), cand_i.gather(1, std::get<1>(top))};
+}
+
 // Tiled GEMM + top-k on any device; never holds more than query_tile x (reference_tile + k).
 KnnResult torch_knn(const torch::Tensor& q, const torch::Tensor& ref, int64_t k,
                     const KnnOptions& o) {
@@ -122,10 +146,8 @@ KnnResult torch_knn(const torch::Tensor& q, const torch::Tensor& ref, int64_t k,
                                   torch::TensorOptions().dtype(torch::kLong).device(q.device()));
         sim.index_put_({rows, cols}, neg_inf);
       }
-      const int64_t kt = std::min<int64_t>(k, re - rs);
-      auto top = sim.topk(kt, 1, /*largest=*/true, /*sorted=*/true);
-      auto s_val = std::get<0>(top);
-      auto s_idx = std::get<1>(top).add_(rs);
+      auto [s_val, s_idx] = tile_topk(sim, k, o.topk_chunk);
+      s_idx.add_(rs);
       if (!best_s.defined()) {
         best_s = s_val;
         best_i = s_idx;

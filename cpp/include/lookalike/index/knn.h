@@ -14,6 +14,10 @@ struct KnnOptions {
   std::string backend = "auto";
   int64_t query_tile = 4096;       // queries per search call (faiss and torch backends)
   int64_t reference_tile = 65536;  // references per GEMM tile (torch backend)
+  // torch backend: top-k of a score tile in two stages when > 0 (top k of every chunk of this
+  // many columns, then top k of the survivors), which is faster than one top-k over wide rows
+  // on CUDA; 0: one stage.
+  int64_t topk_chunk = 0;
   bool exclude_self = false;       // query i is reference i: drop it from its own list
   bool check_finite = true;        // scan both sets for NaN/Inf (O(n d)); a caller that already
                                    // checked them, e.g. once for many query tiles, may skip it

@@ -53,7 +53,7 @@ void bind_eval(py::module_& m) {
       },
       py::arg("query"), py::arg("query_labels"), py::arg("reference") = py::none(),
       py::arg("reference_labels") = py::none(), py::arg("ks") = std::vector<int64_t>{1, 10},
-      py::arg("metric") = "ip", py::arg("backend") = "auto", py::arg("max_entries") = 1 << 24,
+      py::arg("metric") = "ip", py::arg("backend") = "auto", py::arg("max_entries") = 1 << 23,
       py::call_guard<py::gil_scoped_release>());
 }
 

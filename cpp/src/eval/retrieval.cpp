@@ -70,43 +70,42 @@ std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
   const int64_t max_r_all = r_tensor.max().item<int64_t>();
   const int64_t k_all = std::min(available, std::max(max_k, max_r_all));
   const int64_t tile = std::max<int64_t>(1, options.max_entries / std::max<int64_t>(k_all, 1));
+  const int64_t* rl = ref_labels_cpu.data_ptr<int64_t>();
+  const int64_t* ql = q_labels_cpu.data_ptr<int64_t>();
+  const int64_t* rr = r_tensor.data_ptr<int64_t>();
   for (int64_t s = 0; s < nq; s += tile) {
     const int64_t e = std::min(nq, s + tile);
-    auto r = r_tensor.slice(0, s, e);
-    const int64_t k = std::min(available, std::max(max_k, r.max().item<int64_t>()));
-    index::KnnResult knn;
-    if (same_source) {
-      // Query row i is reference row i: search k + 1 and drop each row's own id.
-      auto raw = index::exact_knn(query.slice(0, s, e), reference, k + 1, ko);
-      auto ids = torch::arange(s, e, torch::kLong).unsqueeze(1);
-      auto keep = raw.indices.ne(ids);
-      // Each row drops its own id when present, otherwise its last entry.
-      auto rank = keep.to(torch::kLong).cumsum(1);
-      auto take = keep.logical_and(rank.le(k));
-      knn.indices = raw.indices.masked_select(take).view({e - s, k});
-    } else {
-      knn = index::exact_knn(query.slice(0, s, e), reference, k, ko);
+    const int64_t k = std::min(available, std::max(max_k, r_tensor.slice(0, s, e).max().item<int64_t>()));
+    // Searching the set itself: k + 1 neighbours, each row skipping its own id (or, when a tie
+    // pushed it out of the list, its last entry).
+    auto knn = index::exact_knn(query.slice(0, s, e), reference, same_source ? k + 1 : k, ko);
+    knn.scores = torch::Tensor();  // only the ids are needed from here on
+    auto ids = knn.indices.accessor<int64_t, 2>();
+    for (int64_t i = 0; i < e - s; ++i) {
+      const int64_t q = s + i, r = rr[q];
+      if (r <= 0) continue;  // no reference shares the label
+      ++counted;
+      int64_t rank = 0, hits = 0, hits_in_r = 0;
+      double ap = 0;
+      std::vector<bool> found(options.ks.size(), false);
+      for (int64_t c = 0; c < knn.indices.size(1) && rank < k; ++c) {
+        const int64_t id = ids[i][c];
+        if (same_source && id == q) continue;
+        ++rank;
+        if (rl[id] != ql[q]) continue;
+        ++hits;
+        if (rank == 1) p1 += 1;
+        for (size_t j = 0; j < options.ks.size(); ++j)
+          if (rank <= options.ks[j]) found[j] = true;
+        if (rank <= r) {
+          ++hits_in_r;
+          ap += double(hits) / double(rank);  // precision at this relevant rank
+        }
+      }
+      for (size_t j = 0; j < options.ks.size(); ++j) recall[j] += found[j] ? 1 : 0;
+      rp += double(hits_in_r) / double(r);
+      map += ap / double(r);
     }
-    auto rel = ref_labels_cpu.index_select(0, knn.indices.reshape({-1}))
-                   .view({e - s, k})
-                   .eq(q_labels_cpu.slice(0, s, e).unsqueeze(1));
-    auto valid = r.gt(0);
-    const int64_t nvalid = valid.sum().item<int64_t>();
-    if (nvalid == 0) continue;
-    counted += nvalid;
-    auto relf = rel.to(torch::kDouble);
-    auto validf = valid.to(torch::kDouble);
-    p1 += (relf.select(1, 0) * validf).sum().item<double>();
-    for (size_t j = 0; j < options.ks.size(); ++j) {
-      auto hit = relf.slice(1, 0, options.ks[j]).amax(1);
-      recall[j] += (hit * validf).sum().item<double>();
-    }
-    auto pos = torch::arange(1, k + 1, torch::kDouble).unsqueeze(0);
-    auto in_r = pos.le(r.unsqueeze(1).to(torch::kDouble)).to(torch::kDouble);
-    auto rd = r.to(torch::kDouble).clamp_min(1.0);
-    rp += (((relf * in_r).sum(1) / rd) * validf).sum().item<double>();
-    auto prec_at_i = relf.cumsum(1) / pos;
-    map += (((prec_at_i * relf * in_r).sum(1) / rd) * validf).sum().item<double>();
   }
   std::map<std::string, double> out;
   const double denom = counted > 0 ? double(counted) : std::numeric_limits<double>::quiet_NaN();

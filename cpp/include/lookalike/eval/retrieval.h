@@ -20,7 +20,7 @@ struct RetrievalOptions {
   std::vector<int64_t> ks = {1, 10};  // recall_at_k for each
   std::string metric = "ip";          // "ip" | "l2"
   std::string backend = "auto";       // kNN backend, see index::KnnOptions
-  int64_t max_entries = 1 << 24;      // cap on query_tile * k held at once
+  int64_t max_entries = 1 << 23;      // cap on query_tile * k ids held at once (12 B each)
 };
 
 /// query: float32 [nq, d], query_labels: int64 [nq]; reference/reference_labels: the same for

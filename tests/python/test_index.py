@@ -323,3 +323,18 @@ def test_sweep_and_cached_ground_truth(tmp_path):
     assert (tmp_path / "sweep.png").stat().st_size > 0
     with pytest.raises(ValueError, match="unknown search parameter"):
         lookalike.eval.sweep(["Flat"], {"Flat": [{"nprob": 3}]}, x, q, k=10, cache_dir=tmp_path)
+
+
+@needs_faiss
+def test_hnsw_ef_search_takes_effect():
+    # A set where efSearch 16 misses neighbours; FAISS 1.7.3 ignores efSearch passed as a search
+    # parameter, so the wrapper sets it on the graph: recall must rise with ef_search.
+    both = clustered(20300, d=64, centers=200, spread=0.6, seed=7)
+    x, q = both[:20000], both[20000:]
+    index = Index(64, "HNSW8")
+    index.add(x, np.arange(len(x)))
+    _, ref = brute_force(q, x, 10)
+    rec = {ef: np.mean([len(set(g) & set(r)) / 10 for g, r in zip(index.search(q, 10, ef_search=ef)[1].numpy(), ref)])
+           for ef in (10, 200)}
+    assert rec[200] > rec[10] + 0.02, rec
+    assert index.search(q, 10)[1].shape == (300, 10)  # default ef restored, still answers

@@ -175,6 +175,23 @@ class FaissStore final : public Store {
     ParamChain chain;
     params(p, chain);
     const faiss::Index* index = searcher();
+    // FAISS 1.7.3 ignores SearchParametersHNSW::efSearch (measured: recall did not move from
+    // ef 16 to 512), so an explicit ef_search is set on the graph for the call, under a lock
+    // that serialises such calls (each search is itself parallel over queries).
+    std::unique_lock<std::mutex> ef_lock;
+    int saved_ef = 0;
+    if (hnsw_ && p.ef_search > 0) {
+      ef_lock = std::unique_lock<std::mutex>(ef_mutex_);
+      saved_ef = hnsw_->hnsw.efSearch;
+      const_cast<faiss::IndexHNSW*>(hnsw_)->hnsw.efSearch = static_cast<int>(p.ef_search);
+    }
+    struct Restore {
+      const faiss::IndexHNSW* h;
+      int ef;
+      ~Restore() {
+        if (h) const_cast<faiss::IndexHNSW*>(h)->hnsw.efSearch = ef;
+      }
+    } restore{ef_lock.owns_lock() ? hnsw_ : nullptr, saved_ef};
     guarded("searching '" + spec_ + "'", [&] {
       index->search(nq, q.data_ptr<float>(), k, out.scores.data_ptr<float>(),
                     out.indices.data_ptr<int64_t>(), chain.top);
@@ -361,6 +378,7 @@ class FaissStore final : public Store {
   const faiss::IndexIVF* ivf_ = nullptr;
   const faiss::IndexHNSW* hnsw_ = nullptr;
   bool flat_codes_ = false;
+  mutable std::mutex ef_mutex_;  // guards the temporary efSearch of an explicit ef_search
   std::vector<int64_t> pos_ids_;  // non-IVF: external id of each stored position
 #ifdef LOOKALIKE_HAVE_FAISS_GPU
   mutable std::mutex gpu_mutex_;

@@ -15,6 +15,9 @@ TRAIN_KEYS = ("epochs", "batch_size", "optimizer", "lr", "momentum", "nesterov",
               "schedule", "step_size", "gamma", "warmup_epochs", "seed", "threads", "device",
               "mixed_precision", "augment", "checkpoint_dir", "resume", "log_path", "progress",
               "eval_batch_size")
+FILTER_KEYS = ("filter", "forget_rate", "num_gradual", "exponent", "jocor_lambda",
+               "coteaching_plus_init_epoch", "history_epochs", "history_cycle", "history_min_lr_ratio",
+               "cl_folds", "cl_epochs", "cl_filter_by")
 
 
 def default_options() -> Dict[str, Any]:
@@ -22,20 +25,23 @@ def default_options() -> Dict[str, Any]:
     o = _core.train.TrainOptions()
     d = {k: getattr(o, k) for k in TRAIN_KEYS}
     d.update({k: getattr(o.model, k) for k in MODEL_KEYS})
+    d.update({k: getattr(o.filter, k) for k in FILTER_KEYS})
     d["num_classes"] = 0  # 0: from the labels
     return d
 
 
 def make_options(**options: Any) -> "_core.train.TrainOptions":
     """Builds the C++ ``TrainOptions``; an unknown key is a ValueError listing the known ones."""
-    unknown = sorted(set(options) - set(TRAIN_KEYS) - set(MODEL_KEYS))
+    unknown = sorted(set(options) - set(TRAIN_KEYS) - set(MODEL_KEYS) - set(FILTER_KEYS))
     if unknown:
-        raise ValueError(f"unknown training option(s) {unknown}; known: {sorted(TRAIN_KEYS + MODEL_KEYS)}")
+        raise ValueError(f"unknown training option(s) {unknown}; known: "
+                         f"{sorted(TRAIN_KEYS + MODEL_KEYS + FILTER_KEYS)}")
     o = _core.train.TrainOptions()
     m = o.model
+    f = o.filter
     m.num_classes = 0
     for k, v in options.items():
-        target = m if k in MODEL_KEYS else o
+        target = m if k in MODEL_KEYS else f if k in FILTER_KEYS else o
         if v is None and k in ("checkpoint_dir", "log_path"):
             v = ""
         try:
@@ -43,6 +49,7 @@ def make_options(**options: Any) -> "_core.train.TrainOptions":
         except TypeError as e:
             raise ValueError(f"training option {k}={v!r}: {e}") from None
     o.model = m
+    o.filter = f
     o.validate()
     return o
 
@@ -104,12 +111,17 @@ def _images(x: Any) -> torch.Tensor:
 
 
 def fit(images: Any, labels: Any, *, val: Optional[Tuple[Any, Any]] = None,
-        on_epoch: Optional[Callable[[Dict[str, float]], bool]] = None, **options: Any) -> TrainResult:
+        on_epoch: Optional[Callable[[Dict[str, float]], bool]] = None, clean_labels: Any = None,
+        **options: Any) -> TrainResult:
     """Trains a ConvNet with the C++ loop (GIL released while it runs).
 
     images: uint8/float ``[N, C, H, W]``; labels: int64 ``[N]``; val: optional (images, labels)
     validated after each epoch. ``options``: see ``default_options()`` (unknown keys raise).
     ``on_epoch(record)`` is called after each epoch; returning False stops early.
+    Noisy labels: ``filter=`` one of none, small_loss, coteaching, coteaching_plus, jocor,
+    loss_history, confident_learning (with forget_rate, num_gradual, ... see FILTER_KEYS);
+    ``clean_labels`` (when the noise was planted) adds label_precision and clean_recall of the
+    kept samples to each epoch's record.
 
     >>> x, y = lookalike.data.fashion_mnist("test")
     >>> r = fit(x[:256], y[:256], epochs=1, batch_size=64, progress="off")
@@ -126,7 +138,13 @@ def fit(images: Any, labels: Any, *, val: Optional[Tuple[Any, Any]] = None,
         vx, vy = _images(val[0]), as_tensor(val[1], "val labels", torch.int64, dim=1)
     opts = make_options(**options)
     cb = (lambda rec: bool(on_epoch(dict(rec)) is not False)) if on_epoch else None
-    core_model, history = _core.train.fit(x, y, vx, vy, opts, cb)
+    clean = None
+    if clean_labels is not None:
+        check_same_kind(labels=labels, clean_labels=clean_labels)
+        clean = as_tensor(clean_labels, "clean_labels", torch.int64, dim=1)
+        if clean.shape != y.shape:
+            raise ValueError(f"clean_labels has shape {tuple(clean.shape)}, labels {tuple(y.shape)}")
+    core_model, history = _core.train.fit(x, y, vx, vy, opts, cb, clean)
     return TrainResult(Model(core_model), [dict(h) for h in history])
 
 

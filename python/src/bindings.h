@@ -9,4 +9,5 @@ void bind_data(py::module_& m);
 void bind_train(py::module_& m);
 void bind_eval(py::module_& m);
 void bind_index(py::module_& m);
+void bind_noisy(py::module_& m);
 }  // namespace lookalike::python

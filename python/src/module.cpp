@@ -56,4 +56,5 @@ PYBIND11_MODULE(_core, m) {
   lookalike::python::bind_train(m);
   lookalike::python::bind_eval(m);
   lookalike::python::bind_index(m);
+  lookalike::python::bind_noisy(m);
 }

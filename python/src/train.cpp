@@ -22,6 +22,21 @@ void bind_train(py::module_& m) {
       .def_readwrite("num_classes", &ConvNetOptions::num_classes)
       .def_readwrite("dropout", &ConvNetOptions::dropout);
 
+  py::class_<noisy::FilterOptions>(t, "FilterOptions")
+      .def(py::init<>())
+      .def_readwrite("filter", &noisy::FilterOptions::filter)
+      .def_readwrite("forget_rate", &noisy::FilterOptions::forget_rate)
+      .def_readwrite("num_gradual", &noisy::FilterOptions::num_gradual)
+      .def_readwrite("exponent", &noisy::FilterOptions::exponent)
+      .def_readwrite("jocor_lambda", &noisy::FilterOptions::jocor_lambda)
+      .def_readwrite("coteaching_plus_init_epoch", &noisy::FilterOptions::coteaching_plus_init_epoch)
+      .def_readwrite("history_epochs", &noisy::FilterOptions::history_epochs)
+      .def_readwrite("history_cycle", &noisy::FilterOptions::history_cycle)
+      .def_readwrite("history_min_lr_ratio", &noisy::FilterOptions::history_min_lr_ratio)
+      .def_readwrite("cl_folds", &noisy::FilterOptions::cl_folds)
+      .def_readwrite("cl_epochs", &noisy::FilterOptions::cl_epochs)
+      .def_readwrite("cl_filter_by", &noisy::FilterOptions::cl_filter_by);
+
   py::class_<TrainOptions>(t, "TrainOptions")
       .def(py::init<>())
       .def_readwrite("epochs", &TrainOptions::epochs)
@@ -46,6 +61,7 @@ void bind_train(py::module_& m) {
       .def_readwrite("progress", &TrainOptions::progress)
       .def_readwrite("eval_batch_size", &TrainOptions::eval_batch_size)
       .def_readwrite("model", &TrainOptions::model)
+      .def_readwrite("filter", &TrainOptions::filter)
       .def("validate", [](const TrainOptions& o) { validate(o); })
       .def("to_json", [](const TrainOptions& o) { return to_json(o); });
 
@@ -83,8 +99,9 @@ void bind_train(py::module_& m) {
       "fit",
       [](const torch::Tensor& images, const torch::Tensor& labels,
          std::optional<torch::Tensor> val_images, std::optional<torch::Tensor> val_labels,
-         const TrainOptions& options, std::function<bool(const util::Record&)> on_epoch) {
-        data::Dataset train{images, labels};
+         const TrainOptions& options, std::function<bool(const util::Record&)> on_epoch,
+         std::optional<torch::Tensor> clean_labels) {
+        data::Dataset train{images, labels, clean_labels.value_or(torch::Tensor())};
         data::Dataset val;
         if (val_images) val = {*val_images, val_labels.value_or(torch::Tensor())};
         EpochCallback callback;
@@ -103,7 +120,7 @@ void bind_train(py::module_& m) {
       },
       py::arg("images"), py::arg("labels"), py::arg("val_images") = py::none(),
       py::arg("val_labels") = py::none(), py::arg("options") = TrainOptions(),
-      py::arg("on_epoch") = nullptr);
+      py::arg("on_epoch") = nullptr, py::arg("clean_labels") = py::none());
   t.def(
       "evaluate",
       [](ConvNet& model, const torch::Tensor& images, const torch::Tensor& labels,

@@ -14,6 +14,7 @@
 #include "lookalike/data/loader.h"
 #include "lookalike/error.h"
 #include "lookalike/models/embed.h"
+#include "lookalike/noisy/confident.h"
 #include "lookalike/util/device.h"
 #include "lookalike/util/files.h"
 #include "lookalike/util/rng.h"
@@ -29,6 +30,21 @@ ordered_json model_json(const models::ConvNetOptions& m) {
   return {{"in_channels", m.in_channels},           {"channels", m.channels},
           {"blocks_per_stage", m.blocks_per_stage}, {"embedding_dim", m.embedding_dim},
           {"num_classes", m.num_classes},           {"dropout", m.dropout}};
+}
+
+ordered_json filter_json(const noisy::FilterOptions& f) {
+  return {{"filter", f.filter},
+          {"forget_rate", f.forget_rate},
+          {"num_gradual", f.num_gradual},
+          {"exponent", f.exponent},
+          {"jocor_lambda", f.jocor_lambda},
+          {"coteaching_plus_init_epoch", f.coteaching_plus_init_epoch},
+          {"history_epochs", f.history_epochs},
+          {"history_cycle", f.history_cycle},
+          {"history_min_lr_ratio", f.history_min_lr_ratio},
+          {"cl_folds", f.cl_folds},
+          {"cl_epochs", f.cl_epochs},
+          {"cl_filter_by", f.cl_filter_by}};
 }
 
 // Everything that shapes the trajectory of training (epochs too: the schedule depends on it):
@@ -47,7 +63,8 @@ ordered_json trajectory_json(const TrainOptions& o) {
           {"warmup_epochs", o.warmup_epochs},
           {"seed", o.seed},
           {"augment", o.augment},
-          {"model", model_json(o.model)}};
+          {"model", model_json(o.model)},
+          {"filter", filter_json(o.filter)}};
 }
 
 // Learning rate at fractional epoch t (0 <= t <= epochs).
@@ -65,13 +82,17 @@ double lr_at(const TrainOptions& o, double t) {
   return lr;
 }
 
+// One optimizer over every network's parameters (co-teaching trains two side by side).
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o,
-                                                        models::ConvNet& model) {
+                                                        std::vector<models::ConvNet>& nets) {
+  std::vector<torch::Tensor> params;
+  for (auto& net : nets)
+    for (auto& p : net->parameters()) params.push_back(p);
   if (o.optimizer == "adam") {
     return std::make_unique<torch::optim::Adam>(
-        model->parameters(), torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+        params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
   }
-  return std::make_unique<torch::optim::SGD>(model->parameters(),
+  return std::make_unique<torch::optim::SGD>(params,
                                              torch::optim::SGDOptions(o.lr)
                                                  .momentum(o.momentum)
                                                  .nesterov(o.nesterov)
@@ -140,17 +161,25 @@ struct Progress {
 
 const char* kCheckpointName = "checkpoint.pt";
 
-void save_checkpoint(const std::string& dir, const TrainOptions& o, models::ConvNet& model,
-                     torch::optim::Optimizer& opt, int epochs_done,
+std::string net_key(size_t i) { return i == 0 ? "model" : "model_" + std::to_string(i); }
+
+void save_checkpoint(const std::string& dir, const TrainOptions& o,
+                     std::vector<models::ConvNet>& nets, torch::optim::Optimizer& opt,
+                     const noisy::SampleFilter& filter, int epochs_done,
                      const std::vector<util::Record>& history) {
   const std::string path = util::join_path(dir, kCheckpointName);
   util::write_atomic_with(path, [&](const std::string& tmp) {
     torch::serialize::OutputArchive archive;
-    torch::serialize::OutputArchive model_archive, opt_archive;
-    model->save(model_archive);
+    for (size_t i = 0; i < nets.size(); ++i) {
+      torch::serialize::OutputArchive net_archive;
+      nets[i]->save(net_archive);
+      archive.write(net_key(i), net_archive);
+    }
+    torch::serialize::OutputArchive opt_archive, filter_archive;
     opt.save(opt_archive);
-    archive.write("model", model_archive);
     archive.write("optimizer", opt_archive);
+    for (const auto& [name, t] : filter.state()) filter_archive.write(name, t);
+    archive.write("filter_state", filter_archive);
     archive.write("epochs_done", c10::IValue(static_cast<int64_t>(epochs_done)));
     archive.write("trajectory", c10::IValue(trajectory_json(o).dump()));
     archive.write("model_options", c10::IValue(model_json(o.model).dump()));
@@ -160,8 +189,9 @@ void save_checkpoint(const std::string& dir, const TrainOptions& o, models::Conv
 }
 
 // Restores the state saved by save_checkpoint; returns the epochs already done.
-int load_checkpoint(const std::string& path, const TrainOptions& o, models::ConvNet& model,
-                    torch::optim::Optimizer& opt, std::vector<util::Record>& history) {
+int load_checkpoint(const std::string& path, const TrainOptions& o,
+                    std::vector<models::ConvNet>& nets, torch::optim::Optimizer& opt,
+                    noisy::SampleFilter& filter, std::vector<util::Record>& history) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);
@@ -177,11 +207,20 @@ int load_checkpoint(const std::string& path, const TrainOptions& o, models::Conv
   LOOKALIKE_CHECK_ARG(saved == now, "checkpoint '", path,
                       "' was written with other training options; cannot resume.\n  saved: ", saved,
                       "\n  now:   ", now);
-  torch::serialize::InputArchive model_archive, opt_archive;
-  archive.read("model", model_archive);
+  for (size_t i = 0; i < nets.size(); ++i) {
+    torch::serialize::InputArchive net_archive;
+    archive.read(net_key(i), net_archive);
+    nets[i]->load(net_archive);
+  }
+  torch::serialize::InputArchive opt_archive, filter_archive;
   archive.read("optimizer", opt_archive);
-  model->load(model_archive);
   opt.load(opt_archive);
+  archive.read("filter_state", filter_archive);
+  auto state = filter.state();
+  for (auto& [name, t] : state) {
+    filter_archive.read(name, t);
+  }
+  filter.load_state(state);
   archive.read("epochs_done", v);
   const int done = static_cast<int>(v.toInt());
   archive.read("history", v);
@@ -218,6 +257,7 @@ void validate(const TrainOptions& o) {
                       "progress must be 'auto', 'on' or 'off', got '", o.progress, "'");
   LOOKALIKE_CHECK_ARG(o.eval_batch_size > 0, "eval_batch_size must be positive, got ",
                       o.eval_batch_size);
+  noisy::validate(o.filter);
   LOOKALIKE_CHECK_ARG(!o.resume || !o.checkpoint_dir.empty(),
                       "resume needs checkpoint_dir to name the folder of the checkpoint");
   util::parse_device(o.device);
@@ -285,28 +325,71 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   const auto device = util::parse_device(o.device);
   const bool amp = o.mixed_precision && device.is_cuda();
 
-  torch::manual_seed(o.seed);
+  const int64_t n = train.size();
+  const bool know_clean = train.clean_labels.defined();
+  if (know_clean) {
+    LOOKALIKE_CHECK_ARG(train.clean_labels.dim() == 1 && train.clean_labels.size(0) == n &&
+                            train.clean_labels.scalar_type() == torch::kLong,
+                        "fit: clean_labels must be int64 [", n, "]");
+  }
+  const std::string ckpt =
+      o.checkpoint_dir.empty() ? "" : util::join_path(o.checkpoint_dir, kCheckpointName);
+  const bool resuming = o.resume && util::file_exists(ckpt);
+
+  // confident_learning: clean first (K-fold out-of-fold probabilities, pruning), then train on
+  // what is left. A resumed run takes the flagged set from its checkpoint instead.
   TrainResult result;
-  result.model = models::ConvNet(o.model);
-  auto& model = result.model;
+  torch::Tensor excluded;
+  double cl_seconds = 0;
+  if (o.filter.filter == "confident_learning") {
+    if (resuming) {
+      excluded = torch::zeros({n}, torch::kBool);
+    } else {
+      const auto t0 = Clock::now();
+      TrainOptions fold = o;
+      fold.filter = noisy::FilterOptions{};
+      fold.epochs = o.filter.cl_epochs > 0 ? o.filter.cl_epochs : std::max(1, o.epochs / 2);
+      fold.checkpoint_dir.clear();
+      fold.resume = false;
+      fold.log_path.clear();
+      fold.progress = "off";
+      auto probs = noisy::cross_val_pred_probs(train, o.filter.cl_folds, fold, o.seed);
+      excluded = noisy::find_label_issues(train.labels, probs, o.filter.cl_filter_by);
+      cl_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    }
+  }
+  auto filter = noisy::make_filter(o.filter, n, o.epochs, o.lr, excluded);
+
+  torch::Tensor norm_mean, norm_std;
   {
     // Input normalisation from the training images (per channel, in [0, 1] units).
     auto sample =
         train.images.slice(0, 0, std::min<int64_t>(train.size(), 10000)).to(torch::kFloat);
     if (train.images.scalar_type() == torch::kUInt8) sample.div_(255.0f);
-    auto mean = sample.mean({0, 2, 3});
-    auto std = sample.std(/*dim=*/{0, 2, 3}, /*unbiased=*/false).clamp_min(1e-3);
-    model->set_normalization(mean, std);
+    norm_mean = sample.mean({0, 2, 3});
+    norm_std = sample.std(/*dim=*/{0, 2, 3}, /*unbiased=*/false).clamp_min(1e-3);
   }
-  model->to(device);
-  auto optimizer = make_optimizer(o, model);
+  // Networks (two for the co-teaching family), each with its own seeded initialisation;
+  // `round` > 0 re-initialises them (a filter that restarts on its clean set).
+  std::vector<models::ConvNet> nets;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  auto init_networks = [&](uint64_t round) {
+    nets.clear();
+    for (int i = 0; i < filter->networks(); ++i) {
+      torch::manual_seed(i == 0 && round == 0 ? o.seed : util::mix_seed(o.seed, 7777 + 31 * round + i));
+      models::ConvNet net(o.model);
+      net->set_normalization(norm_mean, norm_std);
+      net->to(device);
+      nets.push_back(net);
+    }
+    optimizer = make_optimizer(o, nets);
+  };
+  init_networks(0);
 
   int start_epoch = 0;
-  const std::string ckpt =
-      o.checkpoint_dir.empty() ? "" : util::join_path(o.checkpoint_dir, kCheckpointName);
-  if (o.resume && util::file_exists(ckpt)) {
-    start_epoch = load_checkpoint(ckpt, o, model, *optimizer, result.history);
-    model->to(device);
+  if (resuming) {
+    start_epoch = load_checkpoint(ckpt, o, nets, *optimizer, *filter, result.history);
+    for (auto& net : nets) net->to(device);
     LOOKALIKE_CHECK_ARG(start_epoch <= o.epochs, "checkpoint '", ckpt, "' has ", start_epoch,
                         " epochs done, more than epochs = ", o.epochs);
   }
@@ -322,29 +405,31 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   lo.shuffle = true;
   lo.seed = o.seed;
   lo.augment = o.augment;
-  const int64_t n = train.size();
   const int64_t batches_per_epoch = (n + o.batch_size - 1) / o.batch_size;
+  const auto clean_cpu = know_clean ? train.clean_labels.cpu() : torch::Tensor();
 
   for (int epoch = start_epoch; epoch < o.epochs; ++epoch) {
     // Everything random in epoch e is a function of (seed, e): resuming repeats it exactly.
     torch::manual_seed(util::mix_seed(o.seed, 1000003ULL + static_cast<uint64_t>(epoch)));
-    model->train();
+    for (auto& net : nets) net->train();
     data::EpochLoader loader(train.images, train.labels, lo, epoch);
     const auto t0 = Clock::now();
     double loss_sum = 0.0;
-    int64_t correct = 0, seen = 0, batch_index = 0;
+    int64_t correct = 0, seen = 0, batch_index = 0, kept_n = 0, kept_clean = 0, clean_seen = 0;
     while (auto batch = loader.next()) {
       const int64_t bs = batch->labels.size(0);
       ++batch_index;
       if (bs < 2) continue;  // batch norm needs two samples
-      set_lr(*optimizer, lr_at(o, epoch + double(batch_index - 1) / batches_per_epoch));
+      const double t = epoch + double(batch_index - 1) / batches_per_epoch;
+      set_lr(*optimizer, filter->lr(epoch, t, lr_at(o, t)));
       auto x = batch->images.to(device, /*non_blocking=*/true);
       auto y = batch->labels.to(device, /*non_blocking=*/true);
-      torch::Tensor loss, logits;
+      torch::Tensor loss, kept;
+      std::vector<torch::Tensor> logits;
       {
         CudaAutocast autocast(amp);
-        logits = model->forward(x).logits;
-        loss = torch::nn::functional::cross_entropy(logits.to(torch::kFloat), y);
+        for (auto& net : nets) logits.push_back(net->forward(x).logits.to(torch::kFloat));
+        loss = filter->batch_loss(logits, y, batch->indices, epoch, kept);
       }
       optimizer->zero_grad();
       loss.backward();
@@ -353,8 +438,15 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
       LOOKALIKE_CHECK_ARG(std::isfinite(l), "training diverged: loss is ", l, " at epoch ",
                           epoch + 1, " batch ", batch_index, " (lower lr?)");
       loss_sum += l * bs;
-      correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+      correct += logits[0].argmax(1).eq(y).sum().item<int64_t>();
       seen += bs;
+      auto kept_cpu = kept.cpu();
+      kept_n += kept_cpu.sum().item<int64_t>();
+      if (know_clean) {
+        auto right = clean_cpu.index_select(0, batch->indices).eq(batch->labels);
+        clean_seen += right.sum().item<int64_t>();
+        kept_clean += right.logical_and(kept_cpu).sum().item<int64_t>();
+      }
       const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
       const double rate = seen / std::max(elapsed, 1e-9);
       const double eta =
@@ -364,25 +456,34 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     util::Record rec{{"epoch", epoch + 1},
-                     {"lr", lr_at(o, epoch + 1.0 - 1.0 / batches_per_epoch)},
+                     {"lr", filter->lr(epoch, epoch + 1.0 - 1.0 / batches_per_epoch,
+                                       lr_at(o, epoch + 1.0 - 1.0 / batches_per_epoch))},
                      {"train_loss", loss_sum / std::max<int64_t>(seen, 1)},
                      {"train_accuracy", double(correct) / std::max<int64_t>(seen, 1)},
+                     {"kept_fraction", double(kept_n) / std::max<int64_t>(seen, 1)},
                      {"seconds", seconds},
                      {"items_per_second", seen / std::max(seconds, 1e-9)},
                      {"threads", threads}};
+    if (know_clean) {
+      rec["label_precision"] = double(kept_clean) / std::max<int64_t>(kept_n, 1);
+      rec["clean_recall"] = double(kept_clean) / std::max<int64_t>(clean_seen, 1);
+    }
+    if (epoch == 0 && cl_seconds > 0) rec["cleaning_seconds"] = cl_seconds;
     if (val.size() > 0) {
-      auto v = evaluate(model, val, o.eval_batch_size, o.device);
+      auto v = evaluate(nets[0], val, o.eval_batch_size, o.device);
       rec["val_loss"] = v["loss"];
       rec["val_accuracy"] = v["accuracy"];
     }
     progress.end_line();
     result.history.push_back(rec);
+    if (filter->end_epoch(epoch)) init_networks(static_cast<uint64_t>(epoch) + 1);
     if (!ckpt.empty())
-      save_checkpoint(o.checkpoint_dir, o, model, *optimizer, epoch + 1, result.history);
+      save_checkpoint(o.checkpoint_dir, o, nets, *optimizer, *filter, epoch + 1, result.history);
     if (!o.log_path.empty()) append_line(o.log_path, util::to_json_line(rec));
     if (on_epoch && !on_epoch(rec)) break;
   }
-  model->eval();
+  result.model = nets[0];
+  result.model->eval();
   return result;
 }
 

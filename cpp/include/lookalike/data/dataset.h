@@ -8,6 +8,7 @@ namespace lookalike::data {
 struct Dataset {
   torch::Tensor images;
   torch::Tensor labels;
+  torch::Tensor clean_labels;  // optional int64 [N]: true labels when `labels` carry known noise
   int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 

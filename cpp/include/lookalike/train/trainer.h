@@ -6,6 +6,7 @@
 
 #include "lookalike/data/dataset.h"
 #include "lookalike/models/convnet.h"
+#include "lookalike/noisy/filter.h"
 #include "lookalike/util/json.h"
 
 namespace lookalike::train {
@@ -33,6 +34,7 @@ struct TrainOptions {
   std::string progress = "auto";  // "auto" (when stderr is a terminal) | "on" | "off"
   int64_t eval_batch_size = 1024;
   models::ConvNetOptions model;
+  noisy::FilterOptions filter;  // noisy-label strategy; "none": plain cross-entropy
 };
 
 /// Checks every option; throws InvalidArgument naming the first bad one.
@@ -46,7 +48,9 @@ models::ConvNetOptions model_options_from_json(const std::string& json);
 struct TrainResult {
   models::ConvNet model{nullptr};
   /// One record per epoch: epoch, lr, train_loss, train_accuracy, [val_loss, val_accuracy],
-  /// seconds, items_per_second.
+  /// seconds, items_per_second, kept_fraction (share of samples the loss used), and when the
+  /// training set carries clean_labels: label_precision (share of kept samples whose label is
+  /// right) and clean_recall (share of right-labelled samples kept).
   std::vector<util::Record> history;
 };
 

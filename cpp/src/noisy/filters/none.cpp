@@ -1,0 +1,19 @@
+// "none": standard cross-entropy on every sample.
+#include <torch/torch.h>
+
+#include "lookalike/noisy/filter.h"
+
+namespace lookalike::noisy {
+namespace {
+class NoneFilter final : public SampleFilter {
+ public:
+  torch::Tensor batch_loss(const std::vector<torch::Tensor>& logits, const torch::Tensor& labels,
+                           const torch::Tensor&, int, torch::Tensor& kept) override {
+    kept = torch::ones({labels.size(0)}, labels.options().dtype(torch::kBool));
+    return torch::nn::functional::cross_entropy(logits[0], labels);
+  }
+};
+}  // namespace
+
+std::unique_ptr<SampleFilter> make_none_filter() { return std::make_unique<NoneFilter>(); }
+}  // namespace lookalike::noisy

@@ -26,7 +26,8 @@ void bind_eval(py::module_& m) {
       },
       py::arg("query"), py::arg("reference"), py::arg("k"), py::arg("metric") = "ip",
       py::arg("backend") = "auto", py::arg("exclude_self") = false, py::arg("query_tile") = 4096,
-      py::arg("reference_tile") = 65536, py::arg("topk_chunk") = 0, py::call_guard<py::gil_scoped_release>());
+      py::arg("reference_tile") = 65536, py::arg("topk_chunk") = 0,
+      py::call_guard<py::gil_scoped_release>());
   e.def(
       "fused_knn",
       [](const torch::Tensor& q, const torch::Tensor& r, int64_t k, const std::string& metric,

@@ -29,7 +29,8 @@ void bind_train(py::module_& m) {
       .def_readwrite("num_gradual", &noisy::FilterOptions::num_gradual)
       .def_readwrite("exponent", &noisy::FilterOptions::exponent)
       .def_readwrite("jocor_lambda", &noisy::FilterOptions::jocor_lambda)
-      .def_readwrite("coteaching_plus_init_epoch", &noisy::FilterOptions::coteaching_plus_init_epoch)
+      .def_readwrite("coteaching_plus_init_epoch",
+                     &noisy::FilterOptions::coteaching_plus_init_epoch)
       .def_readwrite("history_epochs", &noisy::FilterOptions::history_epochs)
       .def_readwrite("history_cycle", &noisy::FilterOptions::history_cycle)
       .def_readwrite("history_min_lr_ratio", &noisy::FilterOptions::history_min_lr_ratio)

@@ -89,9 +89,11 @@ TEST(Knn, BackendsAgreeWithBruteForce) {
     // k = nb: every reference once per row, in order of the exact scores (up to float noise of
     // a differently blocked GEMM).
     auto all = index::fused_knn(q, r, 1000, metric, false, 64, 333);
-    EXPECT_TRUE(torch::equal(std::get<0>(all.indices.sort(1)), torch::arange(1000).expand({300, 1000})));
+    EXPECT_TRUE(
+        torch::equal(std::get<0>(all.indices.sort(1)), torch::arange(1000).expand({300, 1000})));
     auto ranked = full.gather(1, all.indices);
-    EXPECT_TRUE((ranked.slice(1, 0, 999) - ranked.slice(1, 1, 1000)).ge(-1e-4).all().item<bool>()) << metric;
+    EXPECT_TRUE((ranked.slice(1, 0, 999) - ranked.slice(1, 1, 1000)).ge(-1e-4).all().item<bool>())
+        << metric;
     if (index::have_faiss()) {
       o.backend = "faiss";
       auto f = index::exact_knn(q, r, 10, o);
@@ -170,9 +172,11 @@ TEST(Knn, TwoStageTopkEqualsOneStage) {
     for (int64_t k : {1, 10, 50}) {
       o.exclude_self = self;
       o.topk_chunk = 0;
-      auto one = index::exact_knn(self ? r.slice(0, 0, 300) : q, self ? r.slice(0, 0, 300) : r, k, o);
+      auto one =
+          index::exact_knn(self ? r.slice(0, 0, 300) : q, self ? r.slice(0, 0, 300) : r, k, o);
       o.topk_chunk = 256;
-      auto two = index::exact_knn(self ? r.slice(0, 0, 300) : q, self ? r.slice(0, 0, 300) : r, k, o);
+      auto two =
+          index::exact_knn(self ? r.slice(0, 0, 300) : q, self ? r.slice(0, 0, 300) : r, k, o);
       EXPECT_TRUE(torch::equal(one.indices, two.indices)) << k << " self " << self;
       EXPECT_TRUE(torch::equal(one.scores, two.scores)) << k;
     }

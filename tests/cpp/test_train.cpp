@@ -93,6 +93,33 @@ TEST(Trainer, ResumeIsBitIdenticalToAnUninterruptedRun) {
   EXPECT_THROW(train::Trainer(second).fit(train_set), FileError);
 }
 
+// Filters with state (two networks, a loss history that restarts training) resume exactly too.
+TEST(Trainer, NoisyFiltersResumeBitIdentically) {
+  auto train_set = bars(300, 3);
+  for (const std::string filter : {"coteaching", "loss_history"}) {
+    auto dir = temp_dir("resume-" + filter);
+    auto opts = [&](const std::string& sub) {
+      auto o = small_options(dir + sub);
+      o.filter.filter = filter;
+      o.filter.forget_rate = 0.3;
+      o.filter.num_gradual = 1;
+      o.filter.history_epochs = 1;  // detection in epoch 1, restart, retrain in epochs 2-3
+      return o;
+    };
+    auto full = train::Trainer(opts("/a")).fit(train_set);
+    train::Trainer(opts("/b")).fit(train_set, {}, [](const util::Record&) { return false; });
+    auto second = opts("/b");
+    second.resume = true;
+    auto resumed = train::Trainer(second).fit(train_set);
+    for (const auto& p : full.model->named_parameters())
+      EXPECT_TRUE(torch::equal(p.value(), resumed.model->named_parameters()[p.key()]))
+          << filter << " " << p.key();
+    EXPECT_DOUBLE_EQ(resumed.history[2].at("kept_fraction"), full.history[2].at("kept_fraction"))
+        << filter;
+    EXPECT_NEAR(full.history[2].at("kept_fraction"), 0.7, 0.03) << filter;  // ceil per batch
+  }
+}
+
 TEST(Trainer, SaveLoadModelGivesTheSameEmbeddings) {
   auto set = bars(128, 4);
   auto o = small_options();

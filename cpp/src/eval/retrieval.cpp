@@ -75,7 +75,8 @@ std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
   const int64_t* rr = r_tensor.data_ptr<int64_t>();
   for (int64_t s = 0; s < nq; s += tile) {
     const int64_t e = std::min(nq, s + tile);
-    const int64_t k = std::min(available, std::max(max_k, r_tensor.slice(0, s, e).max().item<int64_t>()));
+    const int64_t k =
+        std::min(available, std::max(max_k, r_tensor.slice(0, s, e).max().item<int64_t>()));
     // Searching the set itself: k + 1 neighbours, each row skipping its own id (or, when a tie
     // pushed it out of the list, its last entry).
     auto knn = index::exact_knn(query.slice(0, s, e), reference, same_source ? k + 1 : k, ko);

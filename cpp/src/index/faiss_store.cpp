@@ -378,7 +378,7 @@ class FaissStore final : public Store {
   const faiss::IndexIVF* ivf_ = nullptr;
   const faiss::IndexHNSW* hnsw_ = nullptr;
   bool flat_codes_ = false;
-  mutable std::mutex ef_mutex_;  // guards the temporary efSearch of an explicit ef_search
+  mutable std::mutex ef_mutex_;   // guards the temporary efSearch of an explicit ef_search
   std::vector<int64_t> pos_ids_;  // non-IVF: external id of each stored position
 #ifdef LOOKALIKE_HAVE_FAISS_GPU
   mutable std::mutex gpu_mutex_;

@@ -17,8 +17,8 @@ void check_pred_probs(const torch::Tensor& labels, const torch::Tensor& p) {
                       "labels must be a 1-d int64 tensor");
   LOOKALIKE_CHECK_ARG(p.defined() && p.dim() == 2 && p.is_floating_point(),
                       "pred_probs must be a float tensor [N, C]");
-  LOOKALIKE_CHECK_ARG(p.size(0) == labels.numel(), "pred_probs has ", p.size(0), " rows but there are ",
-                      labels.numel(), " labels");
+  LOOKALIKE_CHECK_ARG(p.size(0) == labels.numel(), "pred_probs has ", p.size(0),
+                      " rows but there are ", labels.numel(), " labels");
   LOOKALIKE_CHECK_ARG(p.size(0) > 0 && p.size(1) >= 2, "pred_probs must be [N > 0, C >= 2], got ",
                       p.sizes());
   auto pd = p.to(torch::kDouble);
@@ -38,10 +38,12 @@ torch::Tensor class_thresholds(const torch::Tensor& labels, const torch::Tensor&
   const int64_t c = pred_probs.size(1);
   auto p = pred_probs.to(torch::kDouble).cpu();
   auto y = labels.cpu();
-  auto sums = torch::zeros({c, c}, torch::kDouble).index_add_(0, y, p);  // row i: sum of p over y == i
+  auto sums =
+      torch::zeros({c, c}, torch::kDouble).index_add_(0, y, p);  // row i: sum of p over y == i
   auto counts = torch::bincount(y, {}, c).to(torch::kDouble);
   // A class nobody is labelled with gets threshold 1 + eps: no sample is confidently in it.
-  return torch::where(counts.gt(0), sums.diagonal() / counts.clamp_min(1), torch::full({c}, 1.0 + 1e-9, torch::kDouble));
+  return torch::where(counts.gt(0), sums.diagonal() / counts.clamp_min(1),
+                      torch::full({c}, 1.0 + 1e-9, torch::kDouble));
 }
 
 namespace {
@@ -62,7 +64,8 @@ torch::Tensor confident_joint(const torch::Tensor& labels, const torch::Tensor& 
   auto j = confident_class(labels, pred_probs);
   auto y = labels.cpu();
   auto ok = j.ge(0);
-  auto joint = torch::bincount(y.masked_select(ok) * c + j.masked_select(ok), {}, c * c).view({c, c});
+  auto joint =
+      torch::bincount(y.masked_select(ok) * c + j.masked_select(ok), {}, c * c).view({c, c});
   if (!calibrate) return joint;
   auto cj = joint.to(torch::kDouble);
   auto given = torch::bincount(y, {}, c).to(torch::kDouble);
@@ -75,7 +78,8 @@ double estimate_noise_rate(const torch::Tensor& labels, const torch::Tensor& pre
   return 1.0 - cj.diagonal().sum().item<double>() / cj.sum().item<double>();
 }
 
-torch::Tensor rank_by_self_confidence(const torch::Tensor& labels, const torch::Tensor& pred_probs) {
+torch::Tensor rank_by_self_confidence(const torch::Tensor& labels,
+                                      const torch::Tensor& pred_probs) {
   check_pred_probs(labels, pred_probs);
   auto self = pred_probs.to(torch::kDouble).cpu().gather(1, labels.cpu().unsqueeze(1)).squeeze(1);
   return std::get<1>(self.sort(/*stable=*/true, 0, /*descending=*/false));
@@ -111,12 +115,14 @@ torch::Tensor find_label_issues(const torch::Tensor& labels, const torch::Tensor
     const double off = cj[i].sum().item<double>() - cj[i][i].item<double>();
     int64_t remove = std::min<int64_t>(int64_t(m.size()) - 1, std::llround(off * frac_noise));
     std::vector<int64_t> order(m);
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return pa[a][i] < pa[b][i]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return pa[a][i] < pa[b][i]; });
     for (int64_t r = 0; r < remove; ++r) bc[order[r]] = true;
     // prune_by_noise_rate: per (i, j), the largest margins p[j] - p[i].
     for (int64_t j = 0; j < c; ++j) {
       if (j == i) continue;
-      const int64_t want = std::min<int64_t>(int64_t(m.size()), std::llround(cj[i][j].item<double>() * frac_noise));
+      const int64_t want =
+          std::min<int64_t>(int64_t(m.size()), std::llround(cj[i][j].item<double>() * frac_noise));
       if (want <= 0) continue;
       std::vector<int64_t> o2(m);
       std::partial_sort(o2.begin(), o2.begin() + want, o2.end(), [&](int64_t a, int64_t b) {
@@ -163,7 +169,8 @@ torch::Tensor cross_val_pred_probs(const data::Dataset& set, int64_t folds,
     data::Dataset part{set.images.index_select(0, tri), set.labels.index_select(0, tri)};
     o.seed = options.seed + 7919 * (f + 1);
     auto model = train::Trainer(o).fit(part).model;
-    auto out = models::infer(model, set.images.index_select(0, tei), o.eval_batch_size, o.device, true);
+    auto out =
+        models::infer(model, set.images.index_select(0, tei), o.eval_batch_size, o.device, true);
     probs.index_copy_(0, tei, torch::softmax(out.logits.to(torch::kFloat), 1).cpu());
   }
   return probs;

@@ -107,12 +107,14 @@ NoiseResult instance_dependent(const torch::Tensor& labels, const NoiseOptions& 
                       o.features.defined() ? o.features.sizes() : c10::IntArrayRef{});
   LOOKALIKE_CHECK_ARG(o.instance_std >= 0, "instance_std must be >= 0");
   auto x = o.features.to(torch::kFloat).cpu().contiguous();
-  LOOKALIKE_CHECK_ARG(torch::isfinite(x).all().item<bool>(), "instance noise: features contain NaN or Inf");
+  LOOKALIKE_CHECK_ARG(torch::isfinite(x).all().item<bool>(),
+                      "instance noise: features contain NaN or Inf");
   const int64_t d = x.size(1);
   // Standardise features so the projection's scale does not depend on pixel units.
   x = (x - x.mean(0, true)) / x.std(0, true, true).clamp_min(1e-6);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(util::mix_seed(o.seed, 0x1d1d));
-  auto w = torch::randn({c, d, c}, gen, torch::TensorOptions().dtype(torch::kFloat)) / std::sqrt(double(d));
+  auto w = torch::randn({c, d, c}, gen, torch::TensorOptions().dtype(torch::kFloat)) /
+           std::sqrt(double(d));
   auto y = labels.cpu().contiguous();
   auto noisy = y.clone();
   const int64_t* yp = y.data_ptr<int64_t>();
@@ -133,13 +135,14 @@ NoiseResult instance_dependent(const torch::Tensor& labels, const NoiseOptions& 
     auto pp = p.accessor<double, 2>();
     for (int64_t i = s; i < e; ++i) {
       double q;
-      do q = normal(rng); while (q < 0.0 || q >= 1.0);  // truncated to [0, 1)
+      do q = normal(rng);
+      while (q < 0.0 || q >= 1.0);  // truncated to [0, 1)
       const int64_t yi = yp[i];
       ++per_class[yi];
       for (int64_t k = 0; k < c; ++k) ex[yi * c + k] += k == yi ? 1.0 - q : q * pp[i - s][k];
       double u = unit(rng);
       if (u < 1.0 - q) continue;  // keeps its label
-      u = (u - (1.0 - q)) / q;      // uniform again, over the flip mass
+      u = (u - (1.0 - q)) / q;    // uniform again, over the flip mass
       int64_t j = 0;
       double acc = 0;
       for (; j < c; ++j) {
@@ -160,14 +163,15 @@ NoiseResult instance_dependent(const torch::Tensor& labels, const NoiseOptions& 
 
 NoiseResult inject_noise(const torch::Tensor& labels, const NoiseOptions& o) {
   const int64_t c = check_labels(labels, o.num_classes, "inject_noise: labels");
-  LOOKALIKE_CHECK_ARG(o.kind == "symmetric" || o.kind == "pairflip" || o.kind == "asymmetric" ||
-                          o.kind == "instance",
-                      "noise kind must be 'symmetric', 'pairflip', 'asymmetric' or 'instance', got '",
-                      o.kind, "'");
+  LOOKALIKE_CHECK_ARG(
+      o.kind == "symmetric" || o.kind == "pairflip" || o.kind == "asymmetric" ||
+          o.kind == "instance",
+      "noise kind must be 'symmetric', 'pairflip', 'asymmetric' or 'instance', got '", o.kind, "'");
   if (o.kind != "asymmetric") {
     LOOKALIKE_CHECK_ARG(o.rate >= 0 && o.rate < 1, "noise rate must be in [0, 1), got ", o.rate);
   }
-  NoiseResult r = o.kind == "instance" ? instance_dependent(labels, o, c) : class_conditional(labels, o, c);
+  NoiseResult r =
+      o.kind == "instance" ? instance_dependent(labels, o, c) : class_conditional(labels, o, c);
   r.realised_rate = r.corrupted.to(torch::kDouble).mean().item<double>();
   return r;
 }
@@ -178,7 +182,8 @@ torch::Tensor realised_transition(const torch::Tensor& clean, const torch::Tenso
   check_labels(noisy, c, "realised_transition: noisy");
   LOOKALIKE_CHECK_ARG(clean.numel() == noisy.numel(), "realised_transition: ", clean.numel(),
                       " clean labels but ", noisy.numel(), " noisy");
-  auto counts = torch::bincount(clean.cpu() * c + noisy.cpu(), {}, c * c).to(torch::kDouble).view({c, c});
+  auto counts =
+      torch::bincount(clean.cpu() * c + noisy.cpu(), {}, c * c).to(torch::kDouble).view({c, c});
   return counts / counts.sum(1, true).clamp_min(1.0);
 }
 

@@ -92,11 +92,10 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o,
     return std::make_unique<torch::optim::Adam>(
         params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
   }
-  return std::make_unique<torch::optim::SGD>(params,
-                                             torch::optim::SGDOptions(o.lr)
-                                                 .momentum(o.momentum)
-                                                 .nesterov(o.nesterov)
-                                                 .weight_decay(o.weight_decay));
+  return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.lr)
+                                                         .momentum(o.momentum)
+                                                         .nesterov(o.nesterov)
+                                                         .weight_decay(o.weight_decay));
 }
 
 void set_lr(torch::optim::Optimizer& opt, double lr) {
@@ -376,7 +375,8 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   auto init_networks = [&](uint64_t round) {
     nets.clear();
     for (int i = 0; i < filter->networks(); ++i) {
-      torch::manual_seed(i == 0 && round == 0 ? o.seed : util::mix_seed(o.seed, 7777 + 31 * round + i));
+      torch::manual_seed(i == 0 && round == 0 ? o.seed
+                                              : util::mix_seed(o.seed, 7777 + 31 * round + i));
       models::ConvNet net(o.model);
       net->set_normalization(norm_mean, norm_std);
       net->to(device);

@@ -14,16 +14,16 @@ struct FilterOptions {
   // "none" | "small_loss" | "coteaching" | "coteaching_plus" | "jocor" | "loss_history" |
   // "confident_learning"
   std::string filter = "none";
-  double forget_rate = 0.2;          // tau: the share of each batch dropped once ramped up
-  int num_gradual = 10;              // T_k: epochs to ramp the dropped share up to tau
-  double exponent = 1.0;             // c: R(t) = 1 - tau min((t / T_k)^c, 1)
-  double jocor_lambda = 0.9;         // jocor: weight of the co-regularisation (agreement) term
+  double forget_rate = 0.2;            // tau: the share of each batch dropped once ramped up
+  int num_gradual = 10;                // T_k: epochs to ramp the dropped share up to tau
+  double exponent = 1.0;               // c: R(t) = 1 - tau min((t / T_k)^c, 1)
+  double jocor_lambda = 0.9;           // jocor: weight of the co-regularisation (agreement) term
   int coteaching_plus_init_epoch = 5;  // coteaching_plus: disagreement-only from this epoch
-  int history_epochs = 0;            // loss_history: detection epochs (0: half the budget)
-  int history_cycle = 2;             // loss_history: epochs per cyclic learning-rate cycle
+  int history_epochs = 0;              // loss_history: detection epochs (0: half the budget)
+  int history_cycle = 2;               // loss_history: epochs per cyclic learning-rate cycle
   double history_min_lr_ratio = 0.01;  // loss_history: cycle goes from lr down to lr x this
-  int cl_folds = 4;                  // confident_learning: K of the cross-training
-  int cl_epochs = 0;                 // confident_learning: epochs per fold model (0: half)
+  int cl_folds = 4;                    // confident_learning: K of the cross-training
+  int cl_epochs = 0;                   // confident_learning: epochs per fold model (0: half)
   std::string cl_filter_by = "prune_by_noise_rate";
 };
 

@@ -13,9 +13,9 @@ struct NoiseOptions {
   double rate = 0.2;               // [0, 1): share of labels changed (symmetric/pairflip/instance)
   int64_t num_classes = 0;         // <= 0: max label + 1
   uint64_t seed = 0;
-  torch::Tensor transition;  // asymmetric: float64/32 [C, C], rows sum to 1; T[i][j] = P(j | i)
-  torch::Tensor features;    // instance: float [N, D] per sample (e.g. flattened images)
-  double instance_std = 0.1; // instance: spread of the per-sample flip rates around `rate`
+  torch::Tensor transition;   // asymmetric: float64/32 [C, C], rows sum to 1; T[i][j] = P(j | i)
+  torch::Tensor features;     // instance: float [N, D] per sample (e.g. flattened images)
+  double instance_std = 0.1;  // instance: spread of the per-sample flip rates around `rate`
 };
 
 struct NoiseResult {

@@ -78,3 +78,29 @@ def recall_qps(table, k: int = 10, title: str = "recall vs throughput"):
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def noisy_curves(runs, key: str, ylabel: str, clean_runs=None):
+    """One panel per noise setting, one line per strategy (mean over seeds) of ``run[key]``
+    per epoch; the clean-label run, when given, as a dashed reference."""
+    plt = _plt()
+    settings = list(dict.fromkeys(r["noise"] for r in runs))
+    fig, axes = plt.subplots(1, max(1, len(settings)), figsize=(4.2 * max(1, len(settings)), 3.6), squeeze=False)
+    for ax, s in zip(axes[0], settings):
+        for strategy in dict.fromkeys(r["strategy"] for r in runs):
+            curves = [r[key] for r in runs if r["noise"] == s and r["strategy"] == strategy]
+            curves = [c for c in curves if c and c[0] is not None]
+            if not curves:
+                continue
+            mean = [sum(v) / len(v) for v in zip(*curves)]
+            ax.plot(range(1, len(mean) + 1), mean, "-", label=strategy)
+        if clean_runs and key == "accuracy_curve":
+            mean = [sum(v) / len(v) for v in zip(*[r[key] for r in clean_runs])]
+            ax.plot(range(1, len(mean) + 1), mean, "k--", label="clean labels")
+        ax.set_title(s)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -56,3 +56,32 @@ def test_failed_run_leaves_previous_results_intact(tmp_path):
     with pytest.raises(ValueError):
         runner.run(CONFIG, SMALL + ["train.optimizer=lamb"], out=str(tmp_path))
     assert json.loads((tmp_path / "metrics.json").read_text()) == {"previous": True}
+
+
+SMALL_NOISY = ["data.train_limit=400", "data.test_limit=200", "seeds=[0]", "train.epochs=2",
+               "train.channels=[8,16]", "train.embedding_dim=16", "train.batch_size=50", "train.num_gradual=1",
+               "train.cl_epochs=1", "train.cl_folds=2", "train.coteaching_plus_init_epoch=1",
+               "detection.folds=2", "detection.epochs=1", "train.progress='off'",
+               "noise=[{kind: symmetric, rate: 0.5}, {kind: pairflip, rate: 0.45}]"]
+
+
+def test_noisy_study_small_setting(tmp_path):
+    from lookalike import runner
+
+    out = runner.run(str(ROOT / "experiments" / "noisy_fmnist.yaml"), SMALL_NOISY, out=str(tmp_path))
+    table = out["metrics"]["table"]
+    assert {(r["noise"], r["strategy"]) for r in table} == {
+        (n, s) for n in ("symmetric-50", "pairflip-45")
+        for s in ("none", "small_loss", "coteaching", "coteaching_plus", "jocor", "loss_history", "confident_learning")}
+    for r in table:
+        assert 0 <= r["last"]["mean"] <= r["best"]["mean"] <= 1 and r["seconds"]["mean"] > 0
+        assert 0 <= r["final_label_precision"]["mean"] <= 1
+    for run in out["runs"]:
+        assert len(run["accuracy_curve"]) == 2 and abs(run["realised_noise"] - float(run["noise"].split("-")[1]) / 100) < 0.02
+    det = out["metrics"]["detection"]
+    assert len(det) == 8 and all(0 <= d["precision"] <= 1 and 0 <= d["recall"] <= 1 for d in det)
+    assert out["metrics"]["clean"]["last"]["n"] == 1
+    report = (tmp_path / "report.md").read_text()
+    assert "| coteaching |" in report and "Label-issue detection" in report
+    for name in ("metrics.json", "accuracy_curves.png", "label_precision.png"):
+        assert (tmp_path / name).stat().st_size > 0

@@ -4,10 +4,11 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Dict
 
-from . import fmnist_baseline
+from . import fmnist_baseline, noisy_labels
 
 STUDIES: Dict[str, ModuleType] = {
     "fmnist_baseline": fmnist_baseline,
+    "noisy_labels": noisy_labels,
 }
 
 

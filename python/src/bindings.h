@@ -10,4 +10,5 @@ void bind_train(py::module_& m);
 void bind_eval(py::module_& m);
 void bind_index(py::module_& m);
 void bind_noisy(py::module_& m);
+void bind_dedup(py::module_& m);
 }  // namespace lookalike::python

@@ -2,6 +2,7 @@
 // caster); every long call releases the GIL.
 #include "bindings.h"
 #include "lookalike/data/image_io.h"
+#include "lookalike/dedup/bm25.h"
 #include "lookalike/error.h"
 #include "lookalike/index/knn.h"
 #include "lookalike/util/device.h"
@@ -44,6 +45,7 @@ PYBIND11_MODULE(_core, m) {
     d["torch"] = TORCH_VERSION;
     d["faiss"] = lookalike::index::have_faiss();
     d["opencv"] = lookalike::data::have_image_io();
+    d["xapian"] = lookalike::dedup::have_xapian();
 #ifdef LOOKALIKE_HAVE_CUDA
     d["cuda_build"] = true;
 #else
@@ -57,4 +59,5 @@ PYBIND11_MODULE(_core, m) {
   lookalike::python::bind_eval(m);
   lookalike::python::bind_index(m);
   lookalike::python::bind_noisy(m);
+  lookalike::python::bind_dedup(m);
 }

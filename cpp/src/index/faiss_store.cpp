@@ -222,13 +222,13 @@ class FaissStore final : public Store {
   }
 
   void rebuild(const std::unordered_set<int64_t>& drop) override {
-    const int64_t n = index_->ntotal;
-    std::vector<float> x;
-    std::vector<int64_t> keep_ids;
     if (ivf_) {  // IVF removes in place: rebuild only compacts
       remove(drop);
       return;
     }
+    const int64_t n = index_->ntotal;
+    std::vector<float> x;
+    std::vector<int64_t> keep_ids;
     std::vector<float> all(static_cast<size_t>(n) * dim_);
     guarded("reconstructing '" + spec_ + "' for a rebuild",
             [&] { index_->reconstruct_n(0, n, all.data()); });
@@ -301,18 +301,14 @@ class FaissStore final : public Store {
       c.hnsw.efSearch = p.ef_search > 0 ? static_cast<int>(p.ef_search) : hnsw_->hnsw.efSearch;
       inner = &c.hnsw;
     }
-    if (inner) {  // one wrapper per IndexPreTransform between the top and the inner index
-      const faiss::Index* cur = index_.get();
-      std::vector<int> depth;
-      while (auto pt = dynamic_cast<const faiss::IndexPreTransform*>(cur)) {
-        depth.push_back(0);
-        cur = pt->index;
-      }
-      for (size_t i = 0; i < depth.size(); ++i) {
-        c.wraps.push_back(std::make_unique<faiss::SearchParametersPreTransform>());
-        c.wraps.back()->index_params = const_cast<faiss::SearchParameters*>(inner);
-        inner = c.wraps.back().get();
-      }
+    // One wrapper per IndexPreTransform between the top and the inner index.
+    for (const faiss::Index* cur = index_.get(); inner;) {
+      auto pt = dynamic_cast<const faiss::IndexPreTransform*>(cur);
+      if (!pt) break;
+      c.wraps.push_back(std::make_unique<faiss::SearchParametersPreTransform>());
+      c.wraps.back()->index_params = const_cast<faiss::SearchParameters*>(inner);
+      inner = c.wraps.back().get();
+      cur = pt->index;
     }
     c.top = inner;
   }

@@ -251,17 +251,17 @@ RangeResult VectorIndex::range_search(const torch::Tensor& query, float threshol
   if (impl_->dead.empty()) return r;
   // Drop tombstones and recount each query's block.
   const int64_t nq = q.size(0);
-  auto keep = torch::empty({r.ids.numel()}, torch::kBool);
-  auto kp = keep.data_ptr<bool>();
-  const int64_t* ip = r.ids.data_ptr<int64_t>();
-  for (int64_t i = 0; i < r.ids.numel(); ++i) kp[i] = !impl_->dead.count(ip[i]);
-  auto counts = torch::empty({nq}, torch::kLong);
   const int64_t* lp = r.lims.data_ptr<int64_t>();
-  for (int64_t i = 0; i < nq; ++i)
-    counts[i] = keep.slice(0, lp[i], lp[i + 1]).sum().item<int64_t>();
-  auto sel = keep.nonzero().view(-1);
-  return RangeResult{torch::cat({torch::zeros({1}, torch::kLong), counts.cumsum(0)}),
-                     r.scores.index_select(0, sel), r.ids.index_select(0, sel)};
+  const int64_t* ip = r.ids.data_ptr<int64_t>();
+  std::vector<int64_t> keep, lims{0};
+  for (int64_t i = 0; i < nq; ++i) {
+    for (int64_t j = lp[i]; j < lp[i + 1]; ++j)
+      if (!impl_->dead.count(ip[j])) keep.push_back(j);
+    lims.push_back(static_cast<int64_t>(keep.size()));
+  }
+  auto sel = torch::tensor(keep, torch::kLong);
+  return RangeResult{torch::tensor(lims, torch::kLong), r.scores.index_select(0, sel),
+                     r.ids.index_select(0, sel)};
 }
 
 void VectorIndex::rebuild() { impl_->rebuild(); }

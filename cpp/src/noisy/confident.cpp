@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "by_class.h"
 #include "lookalike/data/split.h"
 #include "lookalike/error.h"
 #include "lookalike/models/embed.h"
@@ -33,8 +34,10 @@ void check_pred_probs(const torch::Tensor& labels, const torch::Tensor& p) {
                       lo < 0 ? lo : hi);
 }
 
-torch::Tensor class_thresholds(const torch::Tensor& labels, const torch::Tensor& pred_probs) {
-  check_pred_probs(labels, pred_probs);
+namespace {
+// The unchecked computations; the public functions validate their input once, then call these.
+
+torch::Tensor thresholds_of(const torch::Tensor& labels, const torch::Tensor& pred_probs) {
   const int64_t c = pred_probs.size(1);
   auto p = pred_probs.to(torch::kDouble).cpu();
   auto y = labels.cpu();
@@ -46,22 +49,20 @@ torch::Tensor class_thresholds(const torch::Tensor& labels, const torch::Tensor&
                       torch::full({c}, 1.0 + 1e-9, torch::kDouble));
 }
 
-namespace {
 // Per sample: the confident class (argmax over j with p_j >= t_j), or -1 when none reaches it.
-torch::Tensor confident_class(const torch::Tensor& labels, const torch::Tensor& pred_probs) {
-  auto t = class_thresholds(labels, pred_probs);
+torch::Tensor confident_class_of(const torch::Tensor& labels, const torch::Tensor& pred_probs) {
+  auto t = thresholds_of(labels, pred_probs);
   auto p = pred_probs.to(torch::kDouble).cpu();
   auto above = p.ge(t.unsqueeze(0) - 1e-12);
   auto masked = p.masked_fill(above.logical_not(), -1.0);
   auto best = masked.argmax(1);
   return torch::where(above.any(1), best, torch::full_like(best, -1));
 }
-}  // namespace
 
-torch::Tensor confident_joint(const torch::Tensor& labels, const torch::Tensor& pred_probs,
-                              bool calibrate) {
+torch::Tensor joint_of(const torch::Tensor& labels, const torch::Tensor& pred_probs,
+                       bool calibrate) {
   const int64_t c = pred_probs.size(1);
-  auto j = confident_class(labels, pred_probs);
+  auto j = confident_class_of(labels, pred_probs);
   auto y = labels.cpu();
   auto ok = j.ge(0);
   auto joint =
@@ -71,6 +72,18 @@ torch::Tensor confident_joint(const torch::Tensor& labels, const torch::Tensor& 
   auto given = torch::bincount(y, {}, c).to(torch::kDouble);
   cj = cj / cj.sum(1, true).clamp_min(1e-12) * given.unsqueeze(1);  // rows sum to label counts
   return cj / cj.sum() * double(y.numel());
+}
+}  // namespace
+
+torch::Tensor class_thresholds(const torch::Tensor& labels, const torch::Tensor& pred_probs) {
+  check_pred_probs(labels, pred_probs);
+  return thresholds_of(labels, pred_probs);
+}
+
+torch::Tensor confident_joint(const torch::Tensor& labels, const torch::Tensor& pred_probs,
+                              bool calibrate) {
+  check_pred_probs(labels, pred_probs);
+  return joint_of(labels, pred_probs, calibrate);
 }
 
 double estimate_noise_rate(const torch::Tensor& labels, const torch::Tensor& pred_probs) {
@@ -97,29 +110,29 @@ torch::Tensor find_label_issues(const torch::Tensor& labels, const torch::Tensor
   const int64_t n = labels.numel(), c = pred_probs.size(1);
   auto y = labels.cpu().contiguous();
   if (filter_by == "confident_learning") {
-    auto j = confident_class(labels, pred_probs);
+    auto j = confident_class_of(labels, pred_probs);
     return j.ge(0).logical_and(j.ne(y));
   }
   auto p = pred_probs.to(torch::kDouble).cpu().contiguous();
-  auto cj = confident_joint(labels, pred_probs, true);
+  auto cj = joint_of(labels, pred_probs, true);
   auto pa = p.accessor<double, 2>();
-  const int64_t* yp = y.data_ptr<int64_t>();
-  std::vector<std::vector<int64_t>> members(c);
-  for (int64_t i = 0; i < n; ++i) members[yp[i]].push_back(i);
+  const auto members = detail::members_by_class(y, c);
   auto by_class = torch::zeros({n}, torch::kBool), by_rate = torch::zeros({n}, torch::kBool);
   auto bc = by_class.data_ptr<bool>(), br = by_rate.data_ptr<bool>();
   for (int64_t i = 0; i < c; ++i) {
     auto& m = members[i];
     if (m.empty()) continue;
     // prune_by_class: the lowest self-confidence, as many as row i's off-diagonal mass.
-    const double off = cj[i].sum().item<double>() - cj[i][i].item<double>();
-    int64_t remove = std::min<int64_t>(int64_t(m.size()) - 1, std::llround(off * frac_noise));
-    std::vector<int64_t> order(m);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int64_t a, int64_t b) { return pa[a][i] < pa[b][i]; });
-    for (int64_t r = 0; r < remove; ++r) bc[order[r]] = true;
+    if (filter_by != "prune_by_noise_rate") {
+      const double off = cj[i].sum().item<double>() - cj[i][i].item<double>();
+      int64_t remove = std::min<int64_t>(int64_t(m.size()) - 1, std::llround(off * frac_noise));
+      std::vector<int64_t> order(m);
+      std::stable_sort(order.begin(), order.end(),
+                       [&](int64_t a, int64_t b) { return pa[a][i] < pa[b][i]; });
+      for (int64_t r = 0; r < remove; ++r) bc[order[r]] = true;
+    }
     // prune_by_noise_rate: per (i, j), the largest margins p[j] - p[i].
-    for (int64_t j = 0; j < c; ++j) {
+    for (int64_t j = 0; j < c && filter_by != "prune_by_class"; ++j) {
       if (j == i) continue;
       const int64_t want =
           std::min<int64_t>(int64_t(m.size()), std::llround(cj[i][j].item<double>() * frac_noise));
@@ -146,9 +159,7 @@ torch::Tensor cross_val_pred_probs(const data::Dataset& set, int64_t folds,
                                                   : set.labels.max().item<int64_t>() + 1;
   // Stratified folds: each class's seeded shuffle dealt round-robin.
   auto y = set.labels.cpu().contiguous();
-  const int64_t* yp = y.data_ptr<int64_t>();
-  std::vector<std::vector<int64_t>> members(c);
-  for (int64_t i = 0; i < n; ++i) members[yp[i]].push_back(i);
+  const auto members = detail::members_by_class(y, c);
   std::vector<int64_t> fold(n);
   int64_t dealt = 0;
   for (int64_t k = 0; k < c; ++k) {
@@ -166,7 +177,7 @@ torch::Tensor cross_val_pred_probs(const data::Dataset& set, int64_t folds,
     std::vector<int64_t> tr, te;
     for (int64_t i = 0; i < n; ++i) (fold[i] == f ? te : tr).push_back(i);
     auto tri = torch::tensor(tr, torch::kLong), tei = torch::tensor(te, torch::kLong);
-    data::Dataset part{set.images.index_select(0, tri), set.labels.index_select(0, tri)};
+    data::Dataset part{set.images.index_select(0, tri), set.labels.index_select(0, tri), {}};
     o.seed = options.seed + 7919 * (f + 1);
     auto model = train::Trainer(o).fit(part).model;
     auto out =

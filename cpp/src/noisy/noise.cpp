@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 
+#include "by_class.h"
 #include "lookalike/error.h"
 #include "lookalike/util/rng.h"
 
@@ -72,11 +73,8 @@ std::vector<int64_t> apportion(const double* p, int64_t c, int64_t n) {
 
 NoiseResult class_conditional(const torch::Tensor& labels, const NoiseOptions& o, int64_t c) {
   auto t = asked_transition(o, c);
-  const int64_t n = labels.numel();
   auto y = labels.cpu().contiguous();
-  const int64_t* yp = y.data_ptr<int64_t>();
-  std::vector<std::vector<int64_t>> members(c);
-  for (int64_t i = 0; i < n; ++i) members[yp[i]].push_back(i);
+  const auto members = detail::members_by_class(y, c);
   auto noisy = y.clone();
   int64_t* np = noisy.data_ptr<int64_t>();
   auto tp = t.accessor<double, 2>();

@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 BUILD   := build/py311
 export OMP_NUM_THREADS ?= $(shell nproc)
 
-.PHONY: bootstrap demo test test-cpp test-python bench bench-ann bench-memory noisy-study noisy-products format clean
+.PHONY: bootstrap demo test test-cpp test-python bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -20,6 +20,19 @@ noisy-study: bootstrap
 ## make noisy-products: the filters on real product photos (fashion-products, 20 article types)
 noisy-products: bootstrap
 	$(PY) -m lookalike run experiments/noisy_products.yaml
+
+## make dedup: the duplicate recall study on all three sets (results/dedup_<set>/report.md);
+## measured on 2 CPU cores: amazon ~1 min, shopee ~0.5 min, fashion (simulated re-listings) longer
+dedup: dedup-amazon dedup-shopee dedup-fashion
+
+dedup-amazon: bootstrap
+	$(PY) -m lookalike run experiments/dedup_amazon_google.yaml
+
+dedup-shopee: bootstrap
+	$(PY) -m lookalike run experiments/dedup_shopee.yaml
+
+dedup-fashion: bootstrap
+	$(PY) -m lookalike run experiments/dedup_fashion.yaml
 
 ## make test: C++ suite (ctest), Python suite (pytest) and the notebooks at a small setting
 test: bootstrap

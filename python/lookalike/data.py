@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -99,3 +99,12 @@ def random_split(n: int, fraction: float, seed: int = 0,
 def read_image(path: str, size: int) -> torch.Tensor:
     """One image decoded (OpenCV) to RGB uint8 ``[3, size, size]``."""
     return _core.data.read_image(str(path), int(size))
+
+
+def listings(path: str, **options: Any):
+    """Product listings (offers) from CSV / JSON Lines for the duplicate study: see
+    ``lookalike.dedup.listings`` for the options (id_col, title_col, group_col, text_cols,
+    image_col, image_root, phash_col, attr_cols, ...)."""
+    from .dedup import listings as read
+
+    return read(path, **options)

@@ -1,7 +1,7 @@
 """Plots of studies (matplotlib, Agg backend)."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -102,5 +102,114 @@ def noisy_curves(runs, key: str, ylabel: str, clean_runs=None):
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def recall_at_n(recall: Dict[str, Dict[str, float]], title: str = "recall@n"):
+    """recall[pipeline][str(n)] as lines over n (log x); the union dashed."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, r in recall.items():
+        ns = sorted(int(n) for n in r)
+        ax.plot(ns, [r[str(n)] for n in ns], "k--o" if name == "union" else "-o", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("n (candidates per query)")
+    ax.set_ylabel("recall of true duplicate pairs")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def overlap_matrix(names: Sequence[str], share: Sequence[Sequence[float]], title: str = "overlap of true positives"):
+    """share[a][b]: fraction of pipeline a's true positives that pipeline b also finds."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(1.2 * len(names) + 2.5, 1.1 * len(names) + 1.8))
+    im = ax.imshow(share, vmin=0, vmax=1, cmap="viridis")
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("also found by")
+    ax.set_ylabel("true positives of")
+    for a in range(len(names)):
+        for b in range(len(names)):
+            ax.text(b, a, f"{share[a][b]:.2f}", ha="center", va="center", color="w" if share[a][b] < 0.6 else "k")
+    fig.colorbar(im, ax=ax)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def venn(names: Sequence[str], regions: Dict[str, int], title: str = "true positives by pipeline"):
+    """Pairs found by exactly each combination of pipelines (``regions``: "a&b" -> count).
+    Circles for 2 or 3 pipelines; bars (UpSet-style) beside them for any number."""
+    plt = _plt()
+    circles = len(names) in (2, 3)
+    fig, axes = plt.subplots(1, 2 if circles else 1, figsize=(11 if circles else 6, 4.2), squeeze=False)
+    bar_ax = axes[0][-1]
+    items = sorted(regions.items(), key=lambda kv: -kv[1])
+    bar_ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1])
+    bar_ax.set_xlabel("true-positive pairs found by exactly these pipelines")
+    if circles:
+        from matplotlib.patches import Circle
+
+        ax = axes[0][0]
+        centres = [(-0.5, 0.0), (0.5, 0.0)] if len(names) == 2 else [(-0.5, 0.3), (0.5, 0.3), (0.0, -0.5)]
+        for (cx, cy), name, colour in zip(centres, names, ("tab:blue", "tab:orange", "tab:green")):
+            ax.add_patch(Circle((cx, cy), 0.9, alpha=0.3, color=colour))
+            ax.text(cx * 1.9, cy * 1.9 + (0.15 if cy >= 0 else -0.15), name, ha="center", fontsize=11, weight="bold")
+        for key, count in regions.items():
+            members = [names.index(m) for m in key.split("&")]
+            x = sum(centres[m][0] for m in members) / len(members)
+            y = sum(centres[m][1] for m in members) / len(members)
+            if len(members) == 1:  # push single-pipeline counts away from the middle
+                x, y = x * 1.45, y * 1.45
+            ax.text(x, y, str(count), ha="center", va="center", fontsize=10)
+        ax.set_xlim(-1.8, 1.8)
+        ax.set_ylim(-1.6, 1.6)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def score_histograms(panels: Dict[str, Dict[str, Sequence[float]]], title: str = "scores of pairs one pipeline alone finds"):
+    """panels[label][feature] -> values: one row per label (e.g. "only text"), one column per
+    feature (e.g. cos_text, title_jaccard)."""
+    plt = _plt()
+    labels = list(panels)
+    feats = list(dict.fromkeys(f for p in panels.values() for f in p))
+    fig, axes = plt.subplots(max(1, len(labels)), max(1, len(feats)), figsize=(3.2 * max(1, len(feats)), 2.4 * max(1, len(labels))),
+                             squeeze=False)
+    for i, lab in enumerate(labels):
+        for j, f in enumerate(feats):
+            ax = axes[i][j]
+            v = list(panels[lab].get(f, []))
+            if v:
+                ax.hist(v, bins=20, color="tab:blue", alpha=0.8)
+            ax.set_title(f"{lab}: {f} (n={len(v)})", fontsize=8)
+            ax.tick_params(labelsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def image_pairs(images: torch.Tensor, pairs: Sequence[Tuple[int, int]], captions: Sequence[str], title: str = ""):
+    """Rows of image pairs (uint8 [N, 3, S, S] indexed by the pair's rows) with captions."""
+    plt = _plt()
+    rows = max(1, len(pairs))
+    fig, axes = plt.subplots(rows, 2, figsize=(5, 2.4 * rows), squeeze=False)
+    for r, ((a, b), cap) in enumerate(zip(pairs, captions)):
+        for c, idx in enumerate((a, b)):
+            axes[r][c].imshow(images[idx].permute(1, 2, 0).numpy())
+            axes[r][c].axis("off")
+        axes[r][0].set_title(cap, fontsize=7, loc="left")
+    for r in range(len(pairs), rows):
+        for c in range(2):
+            axes[r][c].axis("off")
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig

@@ -1,16 +1,18 @@
 """Runs a study from its config: ``lookalike run experiments/<name>.yaml [--set k=v] [--out DIR]``."""
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional, Union
 
 from . import _core, config, results, studies
 
 
-def resolve(config_path: str, sets: Iterable[str] = ()) -> Dict[str, Any]:
-    """The full config of a study: its defaults, the file, then the overrides (checked)."""
-    raw = config.apply_sets(config.load_yaml(config_path), sets)
+def resolve(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = ()) -> Dict[str, Any]:
+    """The full config of a study: its defaults, the file (or a dict), then the overrides (checked)."""
+    loaded = copy.deepcopy(config_path) if isinstance(config_path, dict) else config.load_yaml(config_path)
+    raw = config.apply_sets(loaded, sets)
     name = raw.get("study")
     if not isinstance(name, str):
         raise config.ConfigError(f"config '{config_path}' must name its study (study: <name>); "
@@ -20,7 +22,7 @@ def resolve(config_path: str, sets: Iterable[str] = ()) -> Dict[str, Any]:
     return cfg
 
 
-def run(config_path: str, sets: Iterable[str] = (), out: Optional[str] = None) -> Dict[str, Any]:
+def run(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = (), out: Optional[str] = None) -> Dict[str, Any]:
     """Runs the study; writes ``<out or results/<name>>/metrics.json`` atomically. Returns it."""
     cfg = resolve(config_path, sets)
     study = studies.get(cfg["study"])
@@ -35,7 +37,7 @@ def run(config_path: str, sets: Iterable[str] = (), out: Optional[str] = None) -
         "name": cfg["name"],
         "seed": cfg["seed"],
         "config": cfg,
-        "config_file": str(config_path),
+        "config_file": str(config_path) if not isinstance(config_path, dict) else None,
         "overrides": list(sets),
         "versions": dict(results.versions(), threads=threads),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(time.time() - total)),

@@ -3,33 +3,11 @@
 // memory is the tile's hits, never an n x n matrix.
 #include <torch/torch.h>
 
-#include <numeric>
-
 #include "lookalike/error.h"
 #include "lookalike/index/vector_index.h"
+#include "lookalike/util/union_find.h"
 
 namespace lookalike::index {
-
-namespace {
-struct UnionFind {
-  std::vector<int64_t> parent, size;
-  explicit UnionFind(int64_t n) : parent(n), size(n, 1) {
-    std::iota(parent.begin(), parent.end(), int64_t{0});
-  }
-  int64_t find(int64_t a) {
-    while (parent[a] != a) a = parent[a] = parent[parent[a]];  // path halving
-    return a;
-  }
-  void unite(int64_t a, int64_t b) {
-    a = find(a);
-    b = find(b);
-    if (a == b) return;
-    if (size[a] < size[b]) std::swap(a, b);
-    parent[b] = a;
-    size[a] += size[b];
-  }
-};
-}  // namespace
 
 ClusterResult threshold_clusters(const torch::Tensor& x, float threshold, const ClusterOptions& o) {
   check_vectors(x, "threshold_clusters: x");
@@ -46,7 +24,7 @@ ClusterResult threshold_clusters(const torch::Tensor& x, float threshold, const 
   index.add(xc, torch::arange(n, torch::kLong));
   const bool ip = o.metric == "ip";
 
-  UnionFind uf(n);
+  util::UnionFind uf(n);
   std::vector<int64_t> degree(n, 0);
   int64_t edges = 0;
   auto link = [&](int64_t a, int64_t b) {

@@ -4,9 +4,11 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Dict
 
-from . import fmnist_baseline, noisy_labels
+from . import dedup_recall, fmnist_baseline, noisy_labels
+from .dedup_recall import RecallStudy  # the duplicate recall study as a class
 
 STUDIES: Dict[str, ModuleType] = {
+    "dedup_recall": dedup_recall,
     "fmnist_baseline": fmnist_baseline,
     "noisy_labels": noisy_labels,
 }

@@ -1,0 +1,52 @@
+#pragma once
+// The matcher: L2-regularised logistic regression over pair features (Newton's method), with
+// an operating threshold, judging whether a candidate pair is the same product.
+#include <cstdint>
+
+#include <torch/types.h>
+
+namespace lookalike::dedup {
+
+struct MatcherOptions {
+  double l2 = 1.0;  // penalty 0.5 * l2 * |w|^2 on standardised features (sklearn C = 1/l2)
+  int max_iter = 100;
+  double tol = 1e-9;  // stop when the Newton step's largest entry is below this
+  double threshold = 0.5;
+};
+
+class Matcher {
+ public:
+  explicit Matcher(MatcherOptions options = {});
+  /// Fits on features float64 [m, f] and labels (bool or integer 0/1) [m]; both classes must
+  /// occur. Features are standardised with the training mean and deviation.
+  void fit(const torch::Tensor& x, const torch::Tensor& y);
+  /// Match probability per pair, float64 [m].
+  torch::Tensor predict_proba(const torch::Tensor& x) const;
+  /// Probability >= threshold.
+  torch::Tensor predict(const torch::Tensor& x) const;
+
+  bool fitted() const { return coef_.defined(); }
+  double threshold() const { return options_.threshold; }
+  void set_threshold(double t);
+  torch::Tensor coef() const { return coef_; }  // on the standardised scale, float64 [f]
+  double intercept() const { return intercept_; }
+  torch::Tensor mean() const { return mean_; }
+  torch::Tensor scale() const { return scale_; }
+  int iterations() const { return iterations_; }
+
+ private:
+  torch::Tensor standardise(const torch::Tensor& x, const char* what) const;
+  MatcherOptions options_;
+  torch::Tensor coef_, mean_, scale_;
+  double intercept_ = 0;
+  int iterations_ = 0;
+};
+
+/// The threshold on `scores` that maximises F1 against `labels` (bool [m]), with its
+/// precision, recall and F1 ({threshold, precision, recall, f1}).
+struct ThresholdChoice {
+  double threshold = 0.5, precision = 0, recall = 0, f1 = 0;
+};
+ThresholdChoice best_f1_threshold(const torch::Tensor& scores, const torch::Tensor& labels);
+
+}  // namespace lookalike::dedup

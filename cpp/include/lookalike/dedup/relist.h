@@ -1,0 +1,49 @@
+#pragma once
+// Simulated re-listings: what a second seller's offer of the same product looks like, made
+// from a real item — a re-shot photo (crop and rescale, mirror, background tint, colour shift,
+// JPEG re-compression) and a re-typed title (perturb_title). Used where a catalogue has no
+// real duplicate groups (fashion-products); every output marks these groups as simulated.
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "lookalike/dedup/text.h"
+
+namespace lookalike::dedup {
+
+struct PhotoNoise {
+  double min_crop = 0.75;                  // side of the kept crop, as a share of the image side
+  double flip = 0.3;                       // mirror probability
+  double background = 0.5;                 // probability of tinting the (near-white) background
+  int hue = 8;                             // hue shift range, OpenCV units (180 = full circle)
+  double saturation = 0.2, value = 0.15;   // multiplicative ranges
+  int min_quality = 30, max_quality = 80;  // JPEG re-compression quality
+};
+
+/// A re-shot version of an RGB image (uint8 [3, S, S]); needs OpenCV.
+torch::Tensor perturb_image(const torch::Tensor& image, std::mt19937_64& rng,
+                            const PhotoNoise& noise = {});
+
+struct RelistOptions {
+  int64_t originals = 0;  // items that get re-listings, drawn at random; 0: all
+  int min_copies = 1;     // re-listings per chosen item, uniform in [min_copies, max_copies]
+  int max_copies = 3;
+  TitleNoise title;
+  PhotoNoise photo;
+  uint64_t seed = 0;
+};
+
+/// Re-listings of `titles` (and `images` uint8 [N, 3, S, S] when defined): source[i] is the row
+/// each new listing copies; titles and images are the re-typed title and re-shot photo.
+struct Relistings {
+  std::vector<int64_t> source;
+  std::vector<std::string> titles;
+  torch::Tensor images;
+};
+Relistings simulate_relistings(const std::vector<std::string>& titles, const torch::Tensor& images,
+                               const RelistOptions& options);
+
+}  // namespace lookalike::dedup

@@ -1,0 +1,115 @@
+#include "lookalike/dedup/matcher.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "lookalike/error.h"
+
+namespace lookalike::dedup {
+
+Matcher::Matcher(MatcherOptions options) : options_(options) {
+  LOOKALIKE_CHECK_ARG(options_.l2 > 0 && std::isfinite(options_.l2),
+                      "Matcher: l2 must be a positive number, got ", options_.l2);
+  LOOKALIKE_CHECK_ARG(options_.max_iter >= 1, "Matcher: max_iter must be >= 1");
+  set_threshold(options_.threshold);
+}
+
+void Matcher::set_threshold(double t) {
+  LOOKALIKE_CHECK_ARG(t >= 0 && t <= 1, "Matcher: threshold must be in [0, 1], got ", t);
+  options_.threshold = t;
+}
+
+torch::Tensor Matcher::standardise(const torch::Tensor& x, const char* what) const {
+  LOOKALIKE_CHECK_ARG(x.dim() == 2 && x.is_floating_point(), "Matcher.", what,
+                      ": features must be a float matrix [m, f], got ", x.sizes(), " ",
+                      x.scalar_type());
+  auto xd = x.to(torch::kDouble);
+  LOOKALIKE_CHECK_ARG(torch::isfinite(xd).all().item<bool>(), "Matcher.", what,
+                      ": features contain NaN or Inf");
+  if (!mean_.defined()) return xd;
+  LOOKALIKE_CHECK_ARG(x.size(1) == mean_.size(0), "Matcher.", what, ": ", x.size(1),
+                      " features, the matcher was fitted on ", mean_.size(0));
+  return (xd - mean_) / scale_;
+}
+
+void Matcher::fit(const torch::Tensor& x, const torch::Tensor& y) {
+  coef_ = mean_ = scale_ = torch::Tensor();
+  auto xd = standardise(x, "fit");
+  const int64_t m = xd.size(0), f = xd.size(1);
+  LOOKALIKE_CHECK_ARG(y.dim() == 1 && y.size(0) == m && !y.is_floating_point(),
+                      "Matcher.fit: labels must be bool or integer [", m, "], got ", y.sizes(), " ",
+                      y.scalar_type());
+  auto yd = y.to(torch::kDouble);
+  LOOKALIKE_CHECK_ARG((yd.eq(0) | yd.eq(1)).all().item<bool>(), "Matcher.fit: labels must be 0/1");
+  const double pos = yd.sum().item<double>();
+  LOOKALIKE_CHECK_ARG(pos > 0 && pos < m,
+                      "Matcher.fit: both matching and non-matching pairs are needed (", pos, " of ",
+                      m, " match)");
+  auto mean = xd.mean(0);
+  auto scale = xd.std(0, /*unbiased=*/false);
+  scale = torch::where(scale > 1e-12, scale, torch::ones_like(scale));  // constant columns
+  auto z = torch::cat({(xd - mean) / scale, torch::ones({m, 1}, torch::kDouble)}, 1);
+  auto w = torch::zeros({f + 1}, torch::kDouble);
+  auto reg = torch::full({f + 1}, options_.l2, torch::kDouble);
+  reg[f] = 0;  // the intercept is not penalised
+  int it = 0;
+  for (; it < options_.max_iter; ++it) {  // Newton: H = Z'SZ + diag(reg), g = Z'(p - y) + reg*w
+    auto p = torch::sigmoid(torch::mv(z, w));
+    auto grad = torch::mv(z.t(), p - yd) + reg * w;
+    auto s = p * (1 - p);
+    auto h = torch::mm(z.t(), z * s.unsqueeze(1)) + torch::diag(reg + 1e-12);
+    auto step = torch::linalg_solve(h, grad.unsqueeze(1)).squeeze(1);
+    w = w - step;
+    if (step.abs().max().item<double>() < options_.tol) {
+      ++it;
+      break;
+    }
+  }
+  iterations_ = it;
+  mean_ = mean;
+  scale_ = scale;
+  coef_ = w.slice(0, 0, f).clone();
+  intercept_ = w[f].item<double>();
+}
+
+torch::Tensor Matcher::predict_proba(const torch::Tensor& x) const {
+  LOOKALIKE_CHECK_ARG(fitted(), "Matcher: not fitted");
+  return torch::sigmoid(torch::mv(standardise(x, "predict"), coef_) + intercept_);
+}
+
+torch::Tensor Matcher::predict(const torch::Tensor& x) const {
+  return predict_proba(x).ge(options_.threshold);
+}
+
+ThresholdChoice best_f1_threshold(const torch::Tensor& scores, const torch::Tensor& labels) {
+  LOOKALIKE_CHECK_ARG(scores.dim() == 1 && scores.is_floating_point() && labels.dim() == 1 &&
+                          labels.size(0) == scores.size(0),
+                      "best_f1_threshold: scores (float [m]) and labels [m] must line up");
+  auto s = scores.to(torch::kDouble).contiguous();
+  auto l = labels.to(torch::kBool).contiguous();
+  const int64_t m = s.size(0);
+  const double* sp = s.data_ptr<double>();
+  const bool* lp = l.data_ptr<bool>();
+  const int64_t positives = l.sum().item<int64_t>();
+  LOOKALIKE_CHECK_ARG(positives > 0, "best_f1_threshold: no positive labels");
+  std::vector<int64_t> order(static_cast<size_t>(m));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return sp[a] > sp[b]; });
+  ThresholdChoice best;
+  int64_t tp = 0;
+  for (int64_t i = 0; i < m; ++i) {
+    tp += lp[order[static_cast<size_t>(i)]];
+    // A threshold can only sit between distinct scores.
+    if (i + 1 < m && sp[order[static_cast<size_t>(i + 1)]] == sp[order[static_cast<size_t>(i)]])
+      continue;
+    const double prec = double(tp) / double(i + 1), rec = double(tp) / double(positives);
+    const double f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
+    if (f1 > best.f1) best = {sp[order[static_cast<size_t>(i)]], prec, rec, f1};
+  }
+  return best;
+}
+
+}  // namespace lookalike::dedup

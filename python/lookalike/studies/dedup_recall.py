@@ -1,0 +1,368 @@
+"""Duplicate-product recall study (Coupang's study as a tool): every pipeline proposes n
+candidates per query listing; true positives per pipeline (by ground truth and by the
+matcher); recall@n per pipeline and of the union; pairwise overlap of the true-positive sets;
+recall gain over the bm25 baseline; score histograms of the pairs only one pipeline finds; a
+gallery of such pairs; threshold clustering of the whole catalogue with Shopee's mean F1.
+
+Splits are by group (no test group is seen in training); queries are random test listings
+that have at least one duplicate (seeded). Output: ``metrics.json`` (by the runner),
+``report.md`` and PNG plots in the output folder.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import torch
+
+from .. import dedup, index, plot, results
+
+DEFAULTS: Dict[str, Any] = {
+    "study": "dedup_recall",
+    "name": "dedup",
+    "seed": 0,
+    "threads": 0,
+    "data": {
+        "set": "amazon_google",  # amazon_google | shopee_dev | fashion_products | listings
+        "root": None,            # folder of a named set (default: ../shared/data/<set>)
+        "limit": 0,              # first rows only (small runs)
+        "image_size": 64,
+        # set: listings — your own file:
+        "path": None, "id_col": "id", "title_col": "title", "group_col": None, "text_cols": [],
+        "image_col": None, "image_pattern": None, "image_root": None, "phash_col": None, "attr_cols": [],
+        # fashion_products: simulated re-listings
+        "relist": {"originals": 2000, "min_copies": 1, "max_copies": 3},
+    },
+    # test_fraction of the groups are held out for queries; calibration_fraction of the training
+    # groups fit the matcher and choose thresholds (the encoders never see them).
+    "split": {"test_fraction": 0.5, "calibration_fraction": 0.3},
+    "queries": 0,                 # query listings drawn from the test groups; 0: all with a duplicate
+    "ns": [1, 5, 10, 50],
+    "pipelines": ["bm25", "text"],
+    "baseline": "bm25",
+    "bm25": {"k1": 1.2, "b": 0.75, "language": "english"},
+    "text": {"epochs": 10, "dim": 256, "buckets": 131072, "min_n": 3, "max_n": 5, "batch_size": 256,
+             "lr": 0.002, "temperature": 0.05, "self_supervised": True, "index": "Flat"},
+    "image": {"label": "group", "epochs": 8, "batch_size": 64, "lr": 0.001, "channels": [32, 64, 128],
+              "embedding_dim": 128, "augment": "flip", "index": "Flat", "progress": "off"},
+    "phash": {},
+    # n: candidates per calibration query the matcher learns from (null: the largest of ns, the
+    # depth it judges at, so that it learns the same share of non-matches)
+    "matcher": {"enabled": True, "n": None, "l2": 1.0, "numeric_attrs": ["price"]},
+    "clustering": {"enabled": True, "embedding": "text", "thresholds": [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]},
+    "report": {"gallery": 6, "histogram_features": ["cos_text", "cos_image", "title_jaccard", "phash_similarity",
+                                                    "score_bm25"]},
+}
+
+
+class RecallStudy:
+    """The study from a config file or dict, with ``--set``-style overrides:
+
+    >>> m = RecallStudy("experiments/dedup_shopee.yaml", ["text.epochs=2"]).run("results/x")  # doctest: +SKIP
+    >>> m["ground_truth"]["recall"]["union"]["10"]  # doctest: +SKIP
+    """
+
+    def __init__(self, config: Any = None, sets: Any = ()):
+        self.config = config if config is not None else {"study": "dedup_recall"}
+        self.sets = list(sets)
+
+    def resolved(self) -> Dict[str, Any]:
+        from .. import runner
+
+        return runner.resolve(self.config, self.sets)
+
+    def run(self, out: Any = None) -> Dict[str, Any]:
+        """Runs it; writes metrics.json, report.md and the plots to ``out`` (default
+        results/<name>/). Returns the metrics."""
+        from .. import runner
+
+        return runner.run(self.config, self.sets, out=str(out) if out else None)
+
+
+def load(cfg: Dict[str, Any]) -> dedup.Listings:
+    d = cfg["data"]
+    if d["set"] == "listings":
+        if not d.get("path") or not d.get("group_col"):
+            raise ValueError("data.set = listings needs data.path and data.group_col (the study measures recall "
+                             "against duplicate groups)")
+        keys = ("id_col", "title_col", "group_col", "text_cols", "image_col", "image_pattern", "image_root",
+                "phash_col", "attr_cols", "limit", "image_size")
+        return dedup.listings(d["path"], threads=cfg["threads"], **{k: d[k] for k in keys})
+    return dedup.load_set(d["set"], d.get("root"), limit=int(d["limit"]), image_size=int(d["image_size"]),
+                          relist=d.get("relist"), seed=int(cfg["seed"]), threads=int(cfg["threads"]))
+
+
+def _queries(items: dedup.Listings, test_rows: torch.Tensor, count: int, seed: int) -> torch.Tensor:
+    sizes = torch.bincount(items.groups)
+    eligible = test_rows[sizes[items.groups[test_rows]] > 1]
+    if eligible.numel() == 0:
+        raise ValueError("no test listing has a duplicate: the study needs groups of two or more listings")
+    if 0 < count < eligible.numel():
+        pick, _ = dedup._core.data.random_split(int(eligible.numel()), count / eligible.numel(), seed, None)
+        eligible = eligible[pick]
+    return eligible
+
+
+def _candidate_pairs(rows: torch.Tensor, cands: Dict[str, torch.Tensor], n: int) -> torch.Tensor:
+    """Unique (row, candidate) pairs from each pipeline's top n of the given rows."""
+    parts = []
+    for ids in cands.values():
+        c = ids[rows, :n]
+        q = rows.unsqueeze(1).expand_as(c)
+        keep = c >= 0
+        parts.append(torch.stack([q[keep], c[keep]], 1))
+    return torch.unique(torch.cat(parts), dim=0)
+
+
+def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
+    seed = int(cfg["seed"])
+    ns = sorted(int(n) for n in cfg["ns"])
+    n_max = ns[-1]
+    names: List[str] = list(cfg["pipelines"])
+    if not names:
+        raise ValueError("pipelines: name at least one of " + ", ".join(dedup.PIPELINES))
+    for name in names:
+        if name not in dedup.PIPELINES:
+            raise ValueError(f"unknown pipeline '{name}'; known: {sorted(dedup.PIPELINES)}")
+    timings: Dict[str, float] = {}
+    t0 = time.perf_counter()
+    items = load(cfg)
+    if items.groups is None:
+        raise ValueError(f"'{items.source}' has no duplicate groups; the recall study needs them")
+    timings["load_s"] = time.perf_counter() - t0
+    groups = items.groups
+    train_rows, test_rows = dedup.split_groups(groups, float(cfg["split"]["test_fraction"]), seed)
+    cal_frac = float(cfg["split"].get("calibration_fraction", 0))
+    if cal_frac > 0:
+        fit_i, cal_i = dedup.split_groups(groups[train_rows], cal_frac, seed + 1)
+        fit_rows, cal_rows = train_rows[fit_i], train_rows[cal_i]
+    else:
+        fit_rows = cal_rows = train_rows
+    queries = _queries(items, test_rows, int(cfg["queries"]), seed)
+    n_items = len(items)
+    if n_max >= n_items:
+        raise ValueError(f"ns: largest n ({n_max}) must be below the number of listings ({n_items})")
+
+    # Candidates of every pipeline for every listing.
+    pipes: Dict[str, dedup.Pipeline] = {}
+    cands: Dict[str, Any] = {}
+    info: Dict[str, Any] = {}
+    for name in names:
+        t = time.perf_counter()
+        opts = dict(cfg.get(name) or {})
+        if name == "text":
+            opts.setdefault("seed", seed)
+        if name == "image":
+            opts.setdefault("seed", seed)
+            opts.setdefault("threads", int(cfg["threads"]))
+        p = dedup.make_pipeline(name, **opts).fit(items, fit_rows)
+        ids, scores = p.candidates(n_max)
+        pipes[name], cands[name] = p, (ids, scores)
+        timings[f"{name}_s"] = time.perf_counter() - t
+        info[name] = {k: v for k, v in p.info.items()}
+
+    # Ground truth.
+    cand_q = [cands[n][0][queries] for n in names]
+    positive = [dedup.same_group(queries, c, groups) for c in cand_q]
+    total = dedup.true_pairs(queries, groups)
+    cmp = dedup.compare_pipelines(cand_q, positive, queries, ns)
+    report: Dict[str, Any] = {"data": items.summary(), "split": {
+        "train_items": int(train_rows.numel()), "encoder_items": int(fit_rows.numel()),
+        "calibration_items": int(cal_rows.numel()), "test_items": int(test_rows.numel()), "queries": int(queries.numel()),
+        "true_pairs": int(total)}, "pipelines": info}
+    report["ground_truth"] = _summarise(names, cmp, total, cfg["baseline"])
+
+    # Matcher: trained on the candidates of the calibration listings (groups the encoders never
+    # saw, so their scores look like test scores; a candidate outside the query's group is a
+    # non-match whatever its split), threshold by F1 on them.
+    embeddings = {n: p.embeddings for n, p in pipes.items() if p.embeddings is not None}
+    cand_scores = {n: cands[n] for n in names if n not in embeddings and n != "phash"}
+    mcfg = cfg["matcher"]
+    if mcfg.get("enabled", True):
+        t = time.perf_counter()
+        tr_pairs = _candidate_pairs(cal_rows, {n: cands[n][0] for n in names}, int(mcfg.get("n") or n_max))
+        feats = lambda pairs: dedup.pair_features(pairs, items, embeddings=embeddings, candidate_scores=cand_scores,
+                                                  numeric_attrs=mcfg.get("numeric_attrs", ()))
+        x_tr, feat_names = feats(tr_pairs)
+        y_tr = groups[tr_pairs[:, 0]] == groups[tr_pairs[:, 1]]
+        if not 0 < int(y_tr.sum()) < len(y_tr):
+            raise ValueError(f"matcher: the candidates of the {len(cal_rows)} calibration listings hold "
+                             f"{int(y_tr.sum())} true matches among {len(y_tr)} pairs; it needs both kinds (more "
+                             "data, a larger split.calibration_fraction, or matcher.enabled: false)")
+        matcher = dedup.Matcher(l2=float(mcfg["l2"])).fit(x_tr, y_tr, feat_names)
+        chosen = matcher.choose_threshold(x_tr, y_tr)
+        judged = []
+        for c in cand_q:
+            q = queries.unsqueeze(1).expand_as(c)
+            valid = c >= 0
+            pairs = torch.stack([q[valid], c[valid]], 1)
+            mask = torch.zeros_like(c, dtype=torch.bool)
+            if len(pairs):
+                mask[valid] = matcher.predict(feats(pairs)[0])
+            judged.append(mask)
+        by_matcher = dedup.compare_pipelines(cand_q, judged, queries, ns)
+        # Matcher quality on the test candidates (all pipelines' top n_max, deduplicated).
+        te_pairs = _candidate_pairs(queries, {n: cands[n][0] for n in names}, n_max)
+        te_pred = matcher.predict(feats(te_pairs)[0])
+        te_true = groups[te_pairs[:, 0]] == groups[te_pairs[:, 1]]
+        tp = int((te_pred & te_true).sum())
+        report["matcher"] = {
+            "features": feat_names, "weights": matcher.weights(), "intercept": matcher.intercept,
+            "threshold": matcher.threshold, "train_pairs": int(len(tr_pairs)), "train_positives": int(y_tr.sum()),
+            "train_choice": chosen,
+            "test_pairs": int(len(te_pairs)), "test_positives": int(te_true.sum()),
+            "precision": tp / max(1, int(te_pred.sum())), "recall_of_candidates": tp / max(1, int(te_true.sum())),
+            "recall_of_all_true_pairs": tp / max(1, total),
+        }
+        p_, r_ = report["matcher"]["precision"], report["matcher"]["recall_of_candidates"]
+        report["matcher"]["f1"] = 2 * p_ * r_ / (p_ + r_) if p_ + r_ else 0.0
+        report["by_matcher"] = _summarise(names, by_matcher, None, cfg["baseline"])
+        timings["matcher_s"] = time.perf_counter() - t
+    else:
+        feats = lambda pairs: dedup.pair_features(pairs, items, embeddings=embeddings, candidate_scores=cand_scores)
+
+    # Pairs only one pipeline finds: their scores, and a gallery.
+    panels: Dict[str, Dict[str, List[float]]] = {}
+    gallery: Dict[str, List[Dict[str, Any]]] = {}
+    for name, only in zip(names, cmp.only):
+        if len(only) == 0:
+            continue
+        x, fn = feats(only)
+        panels[f"only {name}"] = {f: x[:, fn.index(f)].tolist() for f in cfg["report"]["histogram_features"] if f in fn}
+        k = int(cfg["report"]["gallery"])
+        pick = only[torch.randperm(len(only), generator=torch.Generator().manual_seed(seed))[:k]]
+        gallery[name] = [{"query": items.ids[a], "match": items.ids[b], "query_title": items.titles[a],
+                          "match_title": items.titles[b], "rows": [int(a), int(b)]} for a, b in pick.tolist()]
+    report["only_found_by"] = {n: int(len(o)) for n, o in zip(names, cmp.only)}
+    report["gallery"] = gallery
+
+    # Threshold clustering of the whole catalogue.
+    ccfg = cfg["clustering"]
+    if ccfg.get("enabled", True) and ccfg.get("embedding") in embeddings:
+        t = time.perf_counter()
+        x = embeddings[ccfg["embedding"]]
+        sweep = []
+        for th in ccfg["thresholds"]:
+            cl = index.threshold_clusters(x, float(th))
+            sweep.append({"threshold": float(th), "clusters": cl.num_clusters, "reduction_ratio": cl.reduction_ratio,
+                          "calibration": dedup.cluster_scores(cl.labels, groups, cal_rows),
+                          "test": dedup.cluster_scores(cl.labels, groups, test_rows)})
+        best = max(sweep, key=lambda s: s["calibration"]["mean_f1"])
+        report["clustering"] = {"embedding": ccfg["embedding"], "sweep": sweep, "chosen_threshold": best["threshold"],
+                                "test_mean_f1": best["test"]["mean_f1"], "reduction_ratio": best["reduction_ratio"],
+                                "best_test_mean_f1_any_threshold": max(s["test"]["mean_f1"] for s in sweep),
+                                "true_reduction_ratio": n_items / int(torch.unique(groups).numel())}
+        timings["clustering_s"] = time.perf_counter() - t
+    report["timings"] = timings
+    report["metrics"] = {f"recall@{n}_{k}": v[str(n)] for k, v in report["ground_truth"]["recall"].items() for n in ns}
+    if "matcher" in report:
+        report["metrics"].update(matcher_precision=report["matcher"]["precision"], matcher_f1=report["matcher"]["f1"])
+    if "clustering" in report:
+        report["metrics"]["cluster_test_mean_f1"] = report["clustering"]["test_mean_f1"]
+    _plots_and_report(cfg, report, items, names, panels, gallery, out_dir)
+    return report
+
+
+def _summarise(names: List[str], cmp: Any, total: Any, baseline: str) -> Dict[str, Any]:
+    """recall@n (found / total true pairs) per pipeline and union, overlap shares, gain over the
+    baseline, Venn regions. Without a total (matcher judgements), counts replace recall."""
+    ns = list(cmp.ns)
+    out: Dict[str, Any] = {"found": {n: dict(zip(map(str, ns), cmp.found[i])) for i, n in enumerate(names)}}
+    out["found"]["union"] = dict(zip(map(str, ns), cmp.union_found))
+    if total:
+        out["recall"] = {k: {n: c / total for n, c in v.items()} for k, v in out["found"].items()}
+    key = "recall" if total else "found"
+    if baseline in names:
+        b = out[key][baseline]
+        out["gain_over_" + baseline] = {k: {n: v[n] - b[n] for n in v} for k, v in out[key].items() if k != baseline}
+        if total:
+            out["relative_gain_over_" + baseline] = {k: {n: (v[n] / b[n] - 1) if b[n] else None for n in v}
+                                                     for k, v in out[key].items() if k != baseline}
+    found_max = [cmp.found[i][-1] for i in range(len(names))]
+    out["overlap_at_n"] = ns[-1]
+    out["overlap_pairs"] = {a: {b: cmp.overlap[i][j] for j, b in enumerate(names)} for i, a in enumerate(names)}
+    out["overlap_share"] = {a: {b: (cmp.overlap[i][j] / found_max[i]) if found_max[i] else None for j, b in enumerate(names)}
+                            for i, a in enumerate(names)}
+    out["venn"] = {"&".join(n for p, n in enumerate(names) if m >> p & 1): c for m, c in enumerate(cmp.venn) if m and c}
+    return out
+
+
+def _plots_and_report(cfg, report, items, names, panels, gallery, out_dir: Path) -> None:
+    gt = report["ground_truth"]
+    figs = {"recall_at_n.png": plot.recall_at_n(gt["recall"], f"{cfg['name']}: recall@n (ground truth)")}
+    share = [[gt["overlap_share"][a][b] or 0.0 for b in names] for a in names]
+    figs["overlap.png"] = plot.overlap_matrix(names, share, f"share of row's true positives also found (n={gt['overlap_at_n']})")
+    figs["venn.png"] = plot.venn(names, gt["venn"], f"true-positive pairs at n={gt['overlap_at_n']}")
+    if panels:
+        figs["only_scores.png"] = plot.score_histograms(panels)
+    if items.images is not None and gallery:
+        pairs, caps = [], []
+        for name, ex in gallery.items():
+            for e in ex[:3]:
+                pairs.append(tuple(e["rows"]))
+                caps.append(f"only {name}: {e['query_title'][:38]} | {e['match_title'][:38]}")
+        figs["gallery.png"] = plot.image_pairs(items.images, pairs, caps, "pairs one pipeline alone finds")
+    for fname, fig in figs.items():
+        results.save_figure(fig, out_dir / fname)
+    _write_report(cfg, report, names, list(figs), out_dir)
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def _write_report(cfg, report, names, figures, out_dir: Path) -> None:
+    gt = report["ground_truth"]
+    ns = list(gt["recall"][names[0]])
+    d = report["data"]
+    lines = [f"# Duplicate recall study: {cfg['name']}", "",
+             f"Data: {d['source']} — {d['items']} listings, {d.get('groups')} groups "
+             f"({d.get('groups_with_duplicates')} with duplicates)" + (" — **groups are SIMULATED re-listings**" if d["simulated_groups"] else ""),
+             f"Skipped rows: {d['skipped'] or 'none'}; repaired non-UTF-8 cells: {d['repaired_utf8_cells']}.",
+             f"Split by group: {report['split']['train_items']} train ({report['split']['encoder_items']} fit the encoders, "
+             f"{report['split']['calibration_items']} calibrate matcher and thresholds) / {report['split']['test_items']} test listings; "
+             f"{report['split']['queries']} queries, {report['split']['true_pairs']} true pairs to find. Seed {cfg['seed']}.",
+             "", "## Recall@n (ground truth)", "", "| pipeline | " + " | ".join(f"@{n}" for n in ns) + " |",
+             "|---|" + "---|" * len(ns)]
+    for k, v in gt["recall"].items():
+        lines.append(f"| {k} | " + " | ".join(_fmt(v[n]) for n in ns) + " |")
+    gain = gt.get("gain_over_" + cfg["baseline"])
+    if gain:
+        lines += ["", f"## Gain over {cfg['baseline']} (recall points)", "", "| pipeline | " + " | ".join(f"@{n}" for n in ns) + " |",
+                  "|---|" + "---|" * len(ns)]
+        for k, v in gain.items():
+            lines.append(f"| {k} | " + " | ".join(f"{v[n]:+.3f}" for n in ns) + " |")
+    lines += ["", f"## Overlap of true positives at n={gt['overlap_at_n']} (share of row's TPs also found by column)", "",
+              "| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for a in names:
+        lines.append(f"| {a} | " + " | ".join(_fmt(gt["overlap_share"][a][b]) for b in names) + " |")
+    lines += ["", "Found by exactly: " + ", ".join(f"{k}: {v}" for k, v in gt["venn"].items())]
+    if "matcher" in report:
+        m = report["matcher"]
+        lines += ["", "## Matcher", "",
+                  f"Logistic regression on {m['train_pairs']} calibration candidate pairs ({m['train_positives']} matches), "
+                  f"threshold {m['threshold']:.3f} (best F1 on those pairs). On the test candidates: precision "
+                  f"{m['precision']:.3f}, recall {m['recall_of_candidates']:.3f}, F1 {m['f1']:.3f}.",
+                  "", "Pairs accepted by the matcher per pipeline: " +
+                  "; ".join(f"{k} " + ", ".join(f"@{n} {c}" for n, c in v.items()) for k, v in report["by_matcher"]["found"].items())]
+    if "clustering" in report:
+        c = report["clustering"]
+        lines += ["", "## Threshold clustering", "", f"Embedding `{c['embedding']}`; threshold {c['chosen_threshold']} chosen by "
+                  f"calibration-item mean F1; test mean F1 **{c['test_mean_f1']:.3f}**, reduction ratio {c['reduction_ratio']:.2f} "
+                  f"(true {c['true_reduction_ratio']:.2f}).", "", "| threshold | clusters | reduction | calibration F1 | test F1 | test pair P | test pair R |",
+                  "|---|---|---|---|---|---|---|"]
+        for s in c["sweep"]:
+            lines.append(f"| {s['threshold']} | {s['clusters']} | {s['reduction_ratio']:.2f} | {s['calibration']['mean_f1']:.3f} | "
+                         f"{s['test']['mean_f1']:.3f} | {s['test']['pair_precision']:.3f} | {s['test']['pair_recall']:.3f} |")
+    if report["gallery"]:
+        lines += ["", "## Pairs one pipeline alone finds (examples)", ""]
+        for name, ex in report["gallery"].items():
+            lines.append(f"**only {name}** ({report['only_found_by'][name]} pairs):")
+            lines += [f"- `{e['query_title'][:90]}` ↔ `{e['match_title'][:90]}`" for e in ex]
+            lines.append("")
+    lines += [""] + [f"![{f}]({f})" for f in figures] + [""]
+    results_text = "\n".join(lines)
+    from .. import _core
+
+    _core.write_file_atomic(str(out_dir / "report.md"), results_text.encode("utf-8"))

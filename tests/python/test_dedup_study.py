@@ -1,0 +1,392 @@
+"""Duplicate-recall study: listings loader (CSV/JSONL, bad input), hash candidates against
+NumPy, recall/overlap/Venn and Shopee F1 against hand-made cases, the matcher against
+sklearn, the title encoder, simulated re-listings, and the study end to end on small runs."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import lookalike
+from lookalike import dedup, runner
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "data"
+FASHION_IMG = SHARED / "fashion-products" / "images"
+needs_faiss = pytest.mark.skipif(not lookalike.build_info()["faiss"], reason="this build has no FAISS")
+needs_xapian = pytest.mark.skipif(not lookalike.build_info()["xapian"], reason="this build has no Xapian")
+
+
+def write(path: Path, data) -> Path:
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return path
+
+
+# ------------------------------------------------------------------------------------ listings
+
+def test_csv_listings_columns_skips_and_repairs(tmp_path):
+    f = write(tmp_path / "l.csv",
+              b'id,title,brand,grp,colour,price\n'
+              b'1,"Red shirt, cotton",Acme,g1,red,10\n'
+              b'2,Red cotton shirt,Acme,g1,Red,12.5\n'
+              b'3,,Acme,g2,blue,3\n'                      # empty title: skipped
+              b'4,Caf\xe9 mug,Mugs,g2,white,\n'           # Latin-1 byte: repaired
+              b'5,Tea mug,,,white,4\n')                   # no group: its own group
+    L = dedup.listings(f, group_col="grp", text_cols=["brand"], attr_cols=["colour", "price"])
+    assert L.ids == ["1", "2", "4", "5"]
+    assert L.titles[0] == "Red shirt, cotton" and L.texts[0] == "Red shirt, cotton Acme"
+    assert L.titles[2] == "Caf\ufffd mug" and L.repaired_utf8 == 1
+    assert L.skipped == {"empty title": 1, "no group value (kept as its own group)": 1}
+    assert L.groups.tolist() == [0, 0, 1, 2]
+    assert L.attrs["price"] == ["10", "12.5", "", "4"]
+    s = L.summary()
+    assert s["groups"] == 3 and s["groups_with_duplicates"] == 1 and s["items_with_duplicates"] == 2
+
+
+def test_jsonl_listings_and_phash(tmp_path):
+    rows = [{"pid": "a", "name": "Blue jeans", "g": 7, "h": "ff00ff00ff00ff00"},
+            {"pid": "b", "name": "Blue jean", "g": 7, "h": "FF00FF00FF00FF01"},
+            {"pid": "c", "name": "Lamp", "g": 8, "h": "0000000000000000", "extra": None}]
+    f = write(tmp_path / "l.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n\n")
+    L = dedup.listings(f, id_col="pid", title_col="name", group_col="g", phash_col="h")
+    assert L.ids == ["a", "b", "c"] and L.groups.tolist() == [0, 0, 1]
+    assert L.phash.dtype == torch.uint8 and L.phash[1].tolist() == [255, 0, 255, 0, 255, 0, 255, 1]
+
+
+def test_listings_bad_input(tmp_path):
+    good = "id,title,grp\n1,a,x\n2,b,y\n"
+    with pytest.raises(OSError, match="does not exist"):
+        dedup.listings(tmp_path / "missing.csv")
+    with pytest.raises(ValueError, match="'colour'"):
+        dedup.listings(write(tmp_path / "a.csv", good), attr_cols=["colour"])
+    with pytest.raises(ValueError, match="duplicate id '1'"):
+        dedup.listings(write(tmp_path / "b.csv", "id,title\n1,a\n1,b\n"))
+    with pytest.raises(ValueError, match="single group"):
+        dedup.listings(write(tmp_path / "c.csv", "id,title,grp\n1,a,x\n2,b,x\n"), group_col="grp")
+    with pytest.raises(ValueError, match="not 16 hex digits"):
+        dedup.listings(write(tmp_path / "d.csv", "id,title,h\n1,a,12zz\n"), phash_col="h")
+    with pytest.raises(ValueError, match="expected a .csv"):
+        dedup.listings(write(tmp_path / "e.txt", good))
+    with pytest.raises(ValueError, match="expected a JSON object"):
+        dedup.listings(write(tmp_path / "f.jsonl", "[1, 2]\n"))
+    with pytest.raises(ValueError, match="no usable rows"):
+        dedup.listings(write(tmp_path / "g.csv", "id,title\n1,\n2,  \n"))
+
+
+@pytest.mark.skipif(not FASHION_IMG.exists() or not lookalike.build_info()["opencv"], reason="needs images + OpenCV")
+def test_listings_images_unreadable_are_counted(tmp_path):
+    ids = sorted(p.stem for p in FASHION_IMG.glob("*.jpg"))[:3]
+    img = tmp_path / "img"
+    img.mkdir()
+    for i in ids[:2]:
+        (img / f"{i}.jpg").write_bytes((FASHION_IMG / f"{i}.jpg").read_bytes())
+    (img / f"{ids[2]}.jpg").write_bytes(b"\xff\xd8not a jpeg")
+    f = write(tmp_path / "l.csv", "id,title\n" + "".join(f"{i},item {i}\n" for i in ids) + "999,no photo\n")
+    L = dedup.listings(f, image_pattern="{id}.jpg", image_root=img, image_size=32)
+    assert L.ids == ids[:2] and tuple(L.images.shape) == (2, 3, 32, 32)
+    assert L.skipped == {"unreadable image": 1, "no image file": 1}
+
+
+def test_groups_from_pairs_union_find():
+    pairs = torch.tensor([[0, 3], [3, 5], [1, 2], [6, 6]])
+    assert dedup._d.groups_from_pairs(7, pairs).tolist() == [0, 1, 1, 0, 2, 0, 3]
+    with pytest.raises(ValueError, match="outside"):
+        dedup._d.groups_from_pairs(3, torch.tensor([[0, 3]]))
+
+
+@pytest.mark.skipif(not (SHARED / "amazon-google").exists(), reason="amazon-google missing")
+def test_amazon_google_set():
+    L = dedup.load_set("amazon_google")
+    s = L.summary()
+    # 1,363 + 3,226 offers; the gold pairs form 1,105 groups of 2-6 offers (data README).
+    assert s["items"] == 4589 and s["groups_with_duplicates"] == 1105 and s["largest_group"] == 6
+    assert L.repaired_utf8 > 0  # the tables carry non-UTF-8 bytes
+    assert L.ids[0].startswith("a") and L.ids[-1].startswith("b")
+
+
+def test_split_groups_keeps_groups_whole():
+    g = torch.tensor([0, 0, 1, 2, 2, 2, 3, 4, 4, 5])
+    tr, te = dedup.split_groups(g, 0.5, seed=3)
+    assert sorted(tr.tolist() + te.tolist()) == list(range(10))
+    assert not set(g[tr].tolist()) & set(g[te].tolist())
+
+
+# --------------------------------------------------------------------------------- candidates
+
+@needs_faiss
+def test_hamming_candidates_match_numpy():
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 256, size=(300, 8), dtype=np.uint8)
+    codes[10] = codes[20]  # an exact duplicate
+    ids, dist = dedup._d.hamming_candidates(torch.from_numpy(codes), 5)
+    bits = np.unpackbits(codes, axis=1).astype(np.int32)
+    d = (bits[:, None, :] != bits[None, :, :]).sum(-1)
+    np.fill_diagonal(d, 10 ** 6)
+    ref = np.sort(d, axis=1)[:, :5]
+    assert np.array_equal(dist.numpy().astype(int), ref)
+    assert all(i not in row for i, row in enumerate(ids.tolist()))
+    assert ids[10, 0] == 20 and ids[20, 0] == 10 and dist[10, 0] == 0
+    got = d[np.arange(300)[:, None], ids.numpy()]
+    assert np.array_equal(got, ref)  # the ids really are at those distances
+
+
+def test_drop_self_anywhere_in_the_list():
+    ids = torch.tensor([[1, 0, 2], [1, 0, 2], [-1, 0, 1]])
+    sc = torch.tensor([[1.0, 1.0, 0.5], [0.9, 0.8, 0.1], [0.0, 0.7, 0.6]])
+    oi, os_ = dedup.drop_self(ids, sc, 2)
+    assert oi.tolist() == [[1, 2], [0, 2], [0, 1]]
+    assert os_.flatten().tolist() == pytest.approx([1.0, 0.5, 0.8, 0.1, 0.7, 0.6])
+
+
+# ------------------------------------------------------------------------- recall and overlap
+
+def test_compare_pipelines_hand_made():
+    # Items 0..5; groups {0,1,2}, {3,4}, {5}. Queries 0 and 3: 2 + 1 = 3 true pairs.
+    groups = torch.tensor([0, 0, 0, 1, 1, 2])
+    q = torch.tensor([0, 3])
+    a = torch.tensor([[1, 5, 2], [4, 0, -1]])   # A: 0->1 @1, 0->2 @3, 3->4 @1
+    b = torch.tensor([[2, 3, 4], [5, 1, 0]])    # B: 0->2 @1
+    assert dedup.true_pairs(q, groups) == 3
+    pa, pb = dedup.same_group(q, a, groups), dedup.same_group(q, b, groups)
+    assert pa.tolist() == [[True, False, True], [True, False, False]]
+    r = dedup.compare_pipelines([a, b], [pa, pb], q, [1, 3])
+    assert r.found == [[2, 3], [1, 1]]
+    assert r.union_found == [3, 3]          # @1: 0->1, 3->4 (A), 0->2 (B)
+    assert r.overlap == [[3, 1], [1, 1]]    # at n = 3: A {01, 02, 34}, B {02}
+    assert r.venn == [0, 2, 0, 1]           # only A: 2; only B: 0; both: 1
+    assert r.only[0].tolist() == [[0, 1], [3, 4]] and r.only[1].shape == (0, 2)
+
+
+def test_summary_gain_and_overlap_shares():
+    from lookalike.studies.dedup_recall import _summarise
+
+    groups = torch.tensor([0, 0, 0, 1, 1, 2])
+    q = torch.tensor([0, 3])
+    a, b = torch.tensor([[1, 5, 2], [4, 0, -1]]), torch.tensor([[2, 3, 4], [5, 1, 0]])
+    r = dedup.compare_pipelines([a, b], [dedup.same_group(q, a, groups), dedup.same_group(q, b, groups)], q, [1, 3])
+    s = _summarise(["bm25", "text"], r, 3, "bm25")
+    assert s["recall"]["bm25"] == {"1": 2 / 3, "3": 1.0} and s["recall"]["union"]["1"] == 1.0
+    assert s["gain_over_bm25"]["union"]["1"] == pytest.approx(1 / 3)
+    assert s["overlap_share"]["bm25"]["text"] == pytest.approx(1 / 3) and s["overlap_share"]["text"]["bm25"] == 1.0
+    assert s["venn"] == {"bm25": 2, "bm25&text": 1}
+
+
+def test_cluster_scores_shopee_f1_by_hand():
+    truth = torch.tensor([0, 0, 0, 1, 1])
+    pred = torch.tensor([5, 5, 6, 6, 7])
+    # item 0: P {0,1}, T {0,1,2}: F1 = 2*2/(2+3) = 0.8; item 1 the same; item 2: P {2,3},
+    # T {0,1,2}: 2*1/5 = 0.4; item 3: P {2,3}, T {3,4}: 2/4 = 0.5; item 4: P {4}, T {3,4}: 2/3.
+    s = dedup.cluster_scores(pred, truth)
+    assert s["mean_f1"] == pytest.approx((0.8 + 0.8 + 0.4 + 0.5 + 2 / 3) / 5)
+    # ordered pairs: predicted 1+1+1+1+0 = 4, true 2+2+2+1+1 = 8, both 1+1+0+0+0 = 2
+    assert s["pair_precision"] == pytest.approx(0.5) and s["pair_recall"] == pytest.approx(0.25)
+    sub = dedup.cluster_scores(pred, truth, torch.tensor([3, 4]))
+    assert sub["mean_f1"] == pytest.approx((0.5 + 2 / 3) / 2)
+
+
+# ------------------------------------------------------------------------------------- matcher
+
+def test_pair_features_by_hand():
+    items = dedup.Listings(ids=list("abc"), titles=["red cotton shirt", "Red shirt", "lamp"], texts=[], groups=None,
+                           attrs={"colour": ["red", "RED", ""], "price": ["10", "12.5", "x"]},
+                           phash=torch.tensor([[0] * 8, [0] * 7 + [3], [255] * 8], dtype=torch.uint8))
+    emb = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]), dim=1)
+    pairs = torch.tensor([[0, 1], [1, 2]])
+    cands = (torch.tensor([[1, 2], [0, 2], [0, 1]]), torch.tensor([[5.0, 1.0], [4.0, 2.0], [0.5, 0.25]]))
+    x, names = dedup.pair_features(pairs, items, embeddings={"text": emb}, candidate_scores={"bm25": cands})
+    assert names == ["cos_text", "phash_similarity", "title_jaccard", "title_length_ratio", "title_code_match", "same_colour",
+                     "ratio_price", "has_price", "score_bm25"]
+    r = 2 ** -0.5
+    assert x[0].tolist() == pytest.approx([r, 1 - 2 / 64, 2 / 3, 2 / 3, 0.0, 1.0, 10 / 12.5, 1.0, 5.0])
+    assert x[1].tolist() == pytest.approx([r, 1 - 62 / 64, 0.0, 0.5, 0.0, 0.5, 0.0, 0.0, 2.0])
+    # Code words: "hp 302127-b21 kit" and "compaq 302127 b21 lic": shared "302127" of {302127, b21}
+    # and {302127, b21}: 2 of 2; "iphone 11" has no 3+ character code word.
+    codes = dedup.Listings(ids=list("abc"), titles=["hp 302127-b21 kit", "compaq 302127 b21 lic", "iphone 11"],
+                           texts=[], groups=None)
+    x, names = dedup.pair_features(torch.tensor([[0, 1], [0, 2]]), codes, embeddings={})
+    assert x[:, names.index("title_code_match")].tolist() == [1.0, 0.0]
+
+
+def test_matcher_equals_sklearn_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 4))
+    y = (x @ [1.5, -2.0, 0.5, 0.0] + 0.3 * rng.normal(size=400) > 0.2).astype(int)
+    x = (x - x.mean(0)) / x.std(0)  # the matcher standardises; sklearn sees the same scale
+    for l2 in (0.1, 1.0, 10.0):
+        m = dedup.Matcher(l2=l2).fit(torch.from_numpy(x), torch.from_numpy(y))
+        ref = LogisticRegression(C=1 / l2, tol=1e-10, max_iter=1000).fit(x, y)
+        assert m.coef.numpy() == pytest.approx(ref.coef_[0], abs=1e-5)
+        assert m.intercept == pytest.approx(ref.intercept_[0], abs=1e-5)
+        assert m.predict_proba(torch.from_numpy(x)).numpy() == pytest.approx(ref.predict_proba(x)[:, 1], abs=1e-5)
+    with pytest.raises(ValueError, match="both matching and non-matching"):
+        dedup.Matcher().fit(torch.from_numpy(x), torch.ones(400, dtype=torch.int64))
+    with pytest.raises(ValueError, match="NaN"):
+        bad = torch.from_numpy(x).clone()
+        bad[0, 0] = float("nan")
+        dedup.Matcher().fit(bad, torch.from_numpy(y))
+    with pytest.raises(ValueError, match="not fitted"):
+        dedup.Matcher().predict(torch.from_numpy(x))
+
+
+def test_best_f1_threshold_by_hand():
+    s = torch.tensor([0.9, 0.8, 0.8, 0.4, 0.1], dtype=torch.float64)
+    y = torch.tensor([1, 0, 1, 1, 0], dtype=torch.bool)
+    c = dedup.best_f1_threshold(s, y)
+    # >= 0.9: P 1, R 1/3, F1 .5; >= 0.8: P 2/3, R 2/3, F1 2/3; >= 0.4: P 3/4, R 1, F1 6/7.
+    assert c["threshold"] == 0.4 and c["f1"] == pytest.approx(6 / 7)
+
+
+# ------------------------------------------------------------------------------- text encoder
+
+def test_tokenize_hash_and_perturb():
+    assert dedup.tokenize("Men's NAVY-blue Shirt (XL)") == ["men", "s", "navy", "blue", "shirt", "xl"]
+    f = dedup._d.hash_features("ab", 1000, 3, 3, True)
+    assert len(f) == 1 + 2 and all(0 <= b < 1000 for b in f)  # word + "<ab", "ab>"
+    t = "Turtle Check Men Navy Blue Shirt"
+    outs = {dedup.perturb_title(t, seed=s) for s in range(20)}
+    assert len(outs) > 10 and dedup.perturb_title(t, seed=4) == dedup.perturb_title(t, seed=4)
+    assert dedup.perturb_title(t, seed=1, drop=0, reorder=0, abbreviate=0, typo=0, boilerplate=0, case_change=0) == t
+    with pytest.raises(ValueError, match="unknown title noise option 'shuffle'"):
+        dedup.perturb_title(t, shuffle=1.0)
+
+
+def test_text_encoder_learns_groups_and_round_trips(tmp_path):
+    # Titles of 60 products, 2 offers each: the second is a re-typed copy. Train on 40
+    # products; the held-out 20 must find their twin more often than the untrained encoder.
+    rng = np.random.default_rng(0)
+    vocab = [f"w{i}" for i in range(300)]
+    base = [" ".join(rng.choice(vocab, 6, replace=False)) for _ in range(60)]
+    texts = base + [dedup.perturb_title(t, seed=i) for i, t in enumerate(base)]
+    groups = torch.arange(120) % 60
+    train = torch.tensor([i for i in range(120) if i % 60 < 40])
+    test_q = torch.arange(40, 60)
+
+    def twin_rate(enc):
+        e = enc.encode(texts)
+        s = e[test_q] @ e.T
+        s[torch.arange(20), test_q] = -2
+        return (s.argmax(1) == test_q + 60).float().mean().item()
+
+    enc = dedup.TextEncoder(dim=64, epochs=8, batch_size=16, buckets=1 << 14, seed=0).fit(texts, groups, train)
+    assert len(enc.history) == 8 and enc.history[-1]["loss"] < enc.history[0]["loss"]
+    assert enc.history[0]["group_pairs"] == 80
+    assert twin_rate(enc) >= 0.9
+    enc.save(tmp_path / "enc.pt")
+    again = dedup.TextEncoder.load(tmp_path / "enc.pt")
+    assert torch.equal(again.encode(texts), enc.encode(texts))
+    with pytest.raises(OSError, match="not a lookalike text encoder"):
+        write(tmp_path / "bad.pt", b"nope")
+        dedup.TextEncoder.load(tmp_path / "bad.pt")
+
+
+@pytest.mark.skipif(not lookalike.build_info()["opencv"], reason="needs OpenCV")
+def test_simulated_relistings():
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (10, 3, 32, 32), dtype=torch.uint8, generator=g)
+    base = dedup.Listings(ids=[str(i) for i in range(10)], titles=[f"item number {i} blue" for i in range(10)],
+                          texts=[f"item number {i} blue" for i in range(10)], groups=None,
+                          attrs={"colour": ["blue"] * 10}, images=images)
+    out = dedup.simulate_relistings(base, originals=4, min_copies=1, max_copies=3, seed=2)
+    extra = len(out) - 10
+    assert out.simulated and 4 <= extra <= 12 and out.images.shape[0] == len(out)
+    sizes = torch.bincount(out.groups)
+    assert int((sizes > 1).sum()) == 4 and int(sizes.max()) <= 4
+    for r in range(10, len(out)):
+        src = int(out.groups[r])
+        assert out.ids[r].startswith(f"{src}~relist") and out.attrs["colour"][r] == "blue"
+        assert not torch.equal(out.images[r], images[src])
+    again = dedup.simulate_relistings(base, originals=4, seed=2)
+    assert again.titles == out.titles and torch.equal(again.images, out.images)
+    img = dedup.perturb_image(images[0], seed=1)
+    assert img.shape == images[0].shape and img.dtype == torch.uint8
+
+
+# ---------------------------------------------------------------------------------- the study
+
+def _check_report(m, out, names):
+    rec = m["ground_truth"]["recall"]
+    for name in names + ["union"]:
+        vals = [rec[name][n] for n in ("1", "5", "10")]
+        assert all(0 <= v <= 1 for v in vals) and vals == sorted(vals)
+    for n in ("1", "5", "10"):
+        assert rec["union"][n] >= max(rec[p][n] for p in names) - 1e-12
+    for a in names:
+        assert m["ground_truth"]["overlap_share"][a][a] in (1.0, None)
+    assert (out / "report.md").exists() and (out / "recall_at_n.png").exists() and (out / "venn.png").exists()
+    assert 0 <= m["matcher"]["precision"] <= 1 and m["matcher"]["train_pairs"] > 0
+
+
+@needs_xapian
+@needs_faiss
+@pytest.mark.skipif(not (SHARED / "shopee-dev").exists(), reason="shopee-dev missing")
+def test_study_small_shopee(tmp_path):
+    m = runner.run(str(ROOT / "experiments" / "dedup_shopee.yaml"),
+                   ["ns=[1,5,10]", "text.epochs=1", "text.dim=64", "queries=150", "threads=2"], out=str(tmp_path))
+    _check_report(m, tmp_path, ["bm25", "text", "phash"])
+    assert m["split"]["queries"] == 150 and m["data"]["items"] == 1499
+    assert "test_mean_f1" in m["clustering"]
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["ground_truth"]["recall"]["union"]["10"] == m["ground_truth"]["recall"]["union"]["10"]
+
+
+@needs_xapian
+@pytest.mark.skipif(not (SHARED / "amazon-google").exists(), reason="amazon-google missing")
+def test_study_small_amazon_google(tmp_path):
+    m = runner.run(str(ROOT / "experiments" / "dedup_amazon_google.yaml"),
+                   ["ns=[1,5,10]", "text.epochs=1", "text.dim=64", "data.limit=1000", "threads=2"], out=str(tmp_path))
+    _check_report(m, tmp_path, ["bm25", "text"])
+    assert m["data"]["items"] == 2000 and m["data"]["skipped"]["gold pairs with a row not loaded"] > 0
+
+
+@needs_xapian
+@pytest.mark.skipif(not FASHION_IMG.exists() or not lookalike.build_info()["opencv"], reason="needs images + OpenCV")
+def test_study_small_fashion_simulated(tmp_path):
+    m = runner.run(str(ROOT / "experiments" / "dedup_fashion.yaml"),
+                   ["ns=[1,5,10]", "text.epochs=1", "text.dim=64", "data.limit=240", "data.image_size=32",
+                    "data.relist.originals=80", "image.epochs=1", "image.channels=[8,16]", "queries=100",
+                    "threads=2"], out=str(tmp_path))
+    _check_report(m, tmp_path, ["bm25", "text", "image"])
+    assert m["data"]["simulated_groups"] is True and "SIMULATED" in (tmp_path / "report.md").read_text()
+    assert (tmp_path / "gallery.png").exists()
+
+
+def test_study_bad_config(tmp_path):
+    f = write(tmp_path / "l.csv", "id,title\n1,a\n2,b\n")
+    with pytest.raises(ValueError, match="group_col"):
+        runner.run(str(ROOT / "experiments" / "dedup_amazon_google.yaml"), ["data.set=listings", f"data.path={f}"],
+                   out=str(tmp_path / "o"))
+    with pytest.raises(ValueError, match="unknown pipeline 'elastic'"):
+        runner.run(str(ROOT / "experiments" / "dedup_amazon_google.yaml"), ["pipelines=[elastic]", "data.limit=50"],
+                   out=str(tmp_path / "o"))
+
+
+def test_repair_utf8_equals_python_decoder():
+    rng = np.random.default_rng(0)
+    pieces = [b"a", b"\xc3\xa9", b"\xe3\x80\x90", b"\xf0\x9f\x98\x80", b"\x80", b"\xc0\xaf", b"\xed\xa0\x80",
+              b"\xe3\x80", b"\xf4\x90\x80\x80", b"\xff", b"\xf0\x9f", b"\xe0\x80\x80", b"\xc2"]
+    for _ in range(2000):
+        raw = b"".join(pieces[i] for i in rng.integers(0, len(pieces), size=rng.integers(0, 8)))
+        fixed, changed = dedup._d.repair_utf8(raw)
+        expected = raw.decode("utf-8", errors="replace")
+        assert fixed.decode("utf-8") == expected, raw
+        assert changed == (expected.encode("utf-8") != raw)
+
+
+@needs_xapian
+@pytest.mark.skipif(not (SHARED / "shopee-dev").exists(), reason="shopee-dev missing")
+def test_recall_study_class_from_dict(tmp_path):
+    from lookalike.studies import RecallStudy
+
+    cfg = {"study": "dedup_recall", "name": "mini", "data": {"set": "shopee_dev"}, "pipelines": ["bm25"],
+           "ns": [1, 5], "queries": 50, "clustering": {"enabled": False}, "bm25": {"language": "none"}}
+    m = RecallStudy(cfg, ["seed=3"]).run(tmp_path)
+    assert m["seed"] == 3 and m["split"]["queries"] == 50 and m["config_file"] is None
+    assert set(m["ground_truth"]["recall"]) == {"bm25", "union"}
+    assert m["ground_truth"]["recall"]["union"] == m["ground_truth"]["recall"]["bm25"]
+    # Its matcher has no embedding: BM25 score, title and hash features only.
+    assert "score_bm25" in m["matcher"]["features"] and "cos_text" not in m["matcher"]["features"]
+    listed = lookalike.data.listings(SHARED / "shopee-dev" / "dev.csv", id_col="posting_id", group_col="label_group")
+    assert len(listed) == 1499

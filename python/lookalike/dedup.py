@@ -248,9 +248,11 @@ def perturb_title(title: str, seed: int = 0, **noise: float) -> str:
     return _d.perturb_title(title, int(seed), dict(noise))
 
 
-def perturb_image(image: torch.Tensor, seed: int = 0) -> torch.Tensor:
-    """A re-shot photo of ``image`` (uint8 [3, S, S]): crop, mirror, background, colour, JPEG."""
-    return _d.perturb_image(image, int(seed))
+def perturb_image(image: torch.Tensor, seed: int = 0, **noise: float) -> torch.Tensor:
+    """A re-shot photo of ``image`` (uint8 [3, S, S]): crop and rescale (``min_crop``), mirror
+    (``flip``), background tint (``background``), hue / saturation / value shifts, JPEG
+    re-compression (``min_quality``..``max_quality``)."""
+    return _d.perturb_image(image, int(seed), dict(noise))
 
 
 # ------------------------------------------------------------------------------------ encoders

@@ -119,11 +119,38 @@ void bind_dedup(py::module_& m) {
       py::arg("title"), py::arg("seed"), py::arg("noise") = py::dict());
   x.def(
       "perturb_image",
-      [](const torch::Tensor& image, uint64_t seed) {
+      [](const torch::Tensor& image, uint64_t seed, const py::dict& noise) {
+        PhotoNoise o;
+        for (auto [k, v] : noise) {
+          const auto key = k.cast<std::string>();
+          if (key == "min_crop")
+            o.min_crop = v.cast<double>();
+          else if (key == "flip")
+            o.flip = v.cast<double>();
+          else if (key == "background")
+            o.background = v.cast<double>();
+          else if (key == "hue")
+            o.hue = v.cast<int>();
+          else if (key == "saturation")
+            o.saturation = v.cast<double>();
+          else if (key == "value")
+            o.value = v.cast<double>();
+          else if (key == "jpeg")
+            o.jpeg = v.cast<double>();
+          else if (key == "min_quality")
+            o.min_quality = v.cast<int>();
+          else if (key == "max_quality")
+            o.max_quality = v.cast<int>();
+          else
+            throw InvalidArgument("unknown photo noise option '" + key +
+                                  "'; known: min_crop, flip, background, hue, saturation, value, "
+                                  "jpeg, min_quality, max_quality");
+        }
+        py::gil_scoped_release r;
         std::mt19937_64 rng(seed);
-        return perturb_image(image, rng);
+        return perturb_image(image, rng, o);
       },
-      py::arg("image"), py::arg("seed"), release);
+      py::arg("image"), py::arg("seed"), py::arg("noise") = py::dict());
   x.def(
       "simulate_relistings",
       [](const std::vector<std::string>& titles, const torch::Tensor& images, int64_t originals,

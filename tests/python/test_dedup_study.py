@@ -390,3 +390,47 @@ def test_recall_study_class_from_dict(tmp_path):
     assert "score_bm25" in m["matcher"]["features"] and "cos_text" not in m["matcher"]["features"]
     listed = lookalike.data.listings(SHARED / "shopee-dev" / "dev.csv", id_col="posting_id", group_col="label_group")
     assert len(listed) == 1499
+
+
+@needs_xapian
+@needs_faiss
+@pytest.mark.skipif(not (SHARED / "shopee-dev").exists(), reason="shopee-dev missing")
+def test_study_on_your_own_jsonl_file(tmp_path):
+    # A researcher's own file: JSON Lines with other column names, a bad row, a hash column.
+    import csv
+
+    with open(SHARED / "shopee-dev" / "dev.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))[:400]
+    lines = [json.dumps({"sku": r["posting_id"], "name": r["title"], "cluster": r["label_group"], "hash": r["image_phash"]})
+             for r in rows]
+    lines.append(json.dumps({"sku": "empty-one", "name": "  ", "cluster": "x", "hash": "0" * 16}))
+    f = write(tmp_path / "mine.jsonl", "\n".join(lines) + "\n")
+    sets = ["data.set=listings", f"data.path={f}", "data.id_col=sku", "data.title_col=name", "data.group_col=cluster",
+            "data.phash_col=hash", "pipelines=[bm25,text,phash]", "ns=[1,5,10]", "text.epochs=1", "text.dim=64",
+            "bm25.language=none"]
+    m = runner.run(str(ROOT / "experiments" / "dedup_shopee.yaml"), sets, out=str(tmp_path / "out"))
+    assert m["data"]["items"] == 400 and m["data"]["skipped"] == {"empty title": 1}
+    _check_report(m, tmp_path / "out", ["bm25", "text", "phash"])
+
+
+@pytest.mark.skipif(not lookalike.build_info()["opencv"], reason="needs OpenCV")
+def test_reshot_photo_is_a_crop_of_the_original():
+    # A smooth image; the re-shot copy with only a crop (no mirror, tint, colour or JPEG) must
+    # equal some crop of the original rescaled (bilinear, as OpenCV's INTER_LINEAR).
+    g = torch.Generator().manual_seed(0)
+    img = torch.nn.functional.interpolate(torch.rand(1, 3, 8, 8, generator=g) * 255, size=(32, 32), mode="bilinear",
+                                          align_corners=False)[0].round().to(torch.uint8)
+    plain = dict(flip=0, background=0, hue=0, saturation=0, value=0, jpeg=0)
+    for seed in range(3):
+        out = dedup.perturb_image(img, seed, min_crop=0.8, **plain).float()
+        best = min(
+            (out - torch.nn.functional.interpolate(img[None, :, y:y + c, x:x + c].float(), size=(32, 32), mode="bilinear",
+                                                   align_corners=False)[0]).abs().mean().item()
+            for c in range(25, 33) for y in range(33 - c) for x in range(33 - c))
+        assert best < 1.0, (seed, best)
+    assert torch.equal(dedup.perturb_image(img, 0, min_crop=1.0, **plain), img)
+    # Each step changes the photo when switched on.
+    for step in (dict(flip=1), dict(hue=20), dict(value=0.5), dict(jpeg=1, min_quality=20, max_quality=20)):
+        assert not torch.equal(dedup.perturb_image(img, 0, **{**plain, "min_crop": 1.0, **step}), img), step
+    with pytest.raises(ValueError, match="unknown photo noise option 'blur'"):
+        dedup.perturb_image(img, 0, blur=1)

@@ -42,28 +42,35 @@ torch::Tensor perturb_image(const torch::Tensor& image, std::mt19937_64& rng, co
             ch = std::max(1, static_cast<int>(h * side));
   const int x0 = static_cast<int>(util::bounded(rng, static_cast<uint64_t>(w - cw + 1)));
   const int y0 = static_cast<int>(util::bounded(rng, static_cast<uint64_t>(h - ch + 1)));
-  cv::resize(img(cv::Rect(x0, y0, cw, ch)), img, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+  cv::Mat framed;  // not resized in place: the crop is a view into img
+  cv::resize(img(cv::Rect(x0, y0, cw, ch)), framed, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+  img = framed;
   if (u(rng) < o.flip) cv::flip(img, img, 1);
-  cv::Mat hsv;
-  cv::cvtColor(img, hsv, cv::COLOR_RGB2HSV);
-  const int dh = static_cast<int>(util::bounded(rng, static_cast<uint64_t>(2 * o.hue + 1))) - o.hue;
-  const double sm = 1 + o.saturation * (2 * u(rng) - 1), vm = 1 + o.value * (2 * u(rng) - 1);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      auto& p = hsv.at<cv::Vec3b>(y, x);
-      p[0] = static_cast<uint8_t>((p[0] + dh + 180) % 180);
-      p[1] = cv::saturate_cast<uint8_t>(p[1] * sm);
-      p[2] = cv::saturate_cast<uint8_t>(p[2] * vm);
-    }
-  cv::cvtColor(hsv, img, cv::COLOR_HSV2RGB);
-  std::vector<uchar> jpeg;
-  const int quality =
-      o.min_quality + static_cast<int>(util::bounded(
-                          rng, static_cast<uint64_t>(o.max_quality - o.min_quality + 1)));
-  cv::Mat bgr;
-  cv::cvtColor(img, bgr, cv::COLOR_RGB2BGR);
-  cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, quality});
-  cv::cvtColor(cv::imdecode(jpeg, cv::IMREAD_COLOR), img, cv::COLOR_BGR2RGB);
+  if (o.hue != 0 || o.saturation != 0 || o.value != 0) {  // 8-bit HSV is lossy: only when asked
+    cv::Mat hsv;
+    cv::cvtColor(img, hsv, cv::COLOR_RGB2HSV);
+    const int dh =
+        static_cast<int>(util::bounded(rng, static_cast<uint64_t>(2 * o.hue + 1))) - o.hue;
+    const double sm = 1 + o.saturation * (2 * u(rng) - 1), vm = 1 + o.value * (2 * u(rng) - 1);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        auto& p = hsv.at<cv::Vec3b>(y, x);
+        p[0] = static_cast<uint8_t>((p[0] + dh + 180) % 180);
+        p[1] = cv::saturate_cast<uint8_t>(p[1] * sm);
+        p[2] = cv::saturate_cast<uint8_t>(p[2] * vm);
+      }
+    cv::cvtColor(hsv, img, cv::COLOR_HSV2RGB);
+  }
+  if (u(rng) < o.jpeg) {
+    std::vector<uchar> jpeg;
+    const int quality =
+        o.min_quality + static_cast<int>(util::bounded(
+                            rng, static_cast<uint64_t>(o.max_quality - o.min_quality + 1)));
+    cv::Mat bgr;
+    cv::cvtColor(img, bgr, cv::COLOR_RGB2BGR);
+    cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, quality});
+    cv::cvtColor(cv::imdecode(jpeg, cv::IMREAD_COLOR), img, cv::COLOR_BGR2RGB);
+  }
   auto out = torch::empty({h, w, 3}, torch::kUInt8);
   std::memcpy(out.data_ptr<uint8_t>(), img.data, static_cast<size_t>(h * w * 3));
   return out.permute({2, 0, 1}).contiguous();

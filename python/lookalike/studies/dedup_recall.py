@@ -16,7 +16,7 @@ from typing import Any, Dict, List
 
 import torch
 
-from .. import dedup, index, plot, results
+from .. import _core, dedup, index, plot, results
 
 DEFAULTS: Dict[str, Any] = {
     "study": "dedup_recall",
@@ -99,7 +99,7 @@ def _queries(items: dedup.Listings, test_rows: torch.Tensor, count: int, seed: i
     if eligible.numel() == 0:
         raise ValueError("no test listing has a duplicate: the study needs groups of two or more listings")
     if 0 < count < eligible.numel():
-        pick, _ = dedup._core.data.random_split(int(eligible.numel()), count / eligible.numel(), seed, None)
+        pick, _ = _core.data.random_split(int(eligible.numel()), count / eligible.numel(), seed, None)
         eligible = eligible[pick]
     return eligible
 
@@ -363,6 +363,4 @@ def _write_report(cfg, report, names, figures, out_dir: Path) -> None:
             lines.append("")
     lines += [""] + [f"![{f}]({f})" for f in figures] + [""]
     results_text = "\n".join(lines)
-    from .. import _core
-
     _core.write_file_atomic(str(out_dir / "report.md"), results_text.encode("utf-8"))

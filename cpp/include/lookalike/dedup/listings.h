@@ -24,7 +24,7 @@ struct ListingsOptions {
   std::string phash_col;               // 64-bit perceptual hash, 16 hex digits
   std::vector<std::string> attr_cols;  // attributes compared by the matcher (colour, price, ...)
   std::string id_prefix;               // prepended to every id (merging two shops' tables)
-  int64_t limit = 0;                   // keep the first `limit` usable rows; 0: all
+  int64_t limit = 0;  // stop after `limit` rows with a title (and an image file); 0: all
   int threads = 0;                     // image decoding threads (<= 0: torch's count)
 };
 

@@ -20,7 +20,8 @@ struct PhotoNoise {
   double background = 0.5;                 // probability of tinting the (near-white) background
   int hue = 8;                             // hue shift range, OpenCV units (180 = full circle)
   double saturation = 0.2, value = 0.15;   // multiplicative ranges
-  int min_quality = 30, max_quality = 80;  // JPEG re-compression quality
+  double jpeg = 1.0;                       // probability of JPEG re-compression
+  int min_quality = 30, max_quality = 80;  // at a quality drawn from this range
 };
 
 /// A re-shot version of an RGB image (uint8 [3, S, S]); needs OpenCV.

@@ -327,7 +327,7 @@ def test_study_small_shopee(tmp_path):
                    ["ns=[1,5,10]", "text.epochs=1", "text.dim=64", "queries=150", "threads=2"], out=str(tmp_path))
     _check_report(m, tmp_path, ["bm25", "text", "phash"])
     assert m["split"]["queries"] == 150 and m["data"]["items"] == 1499
-    assert "test_mean_f1" in m["clustering"]
+    assert 0 < m["clustering"]["singletons_test_mean_f1"] < 1 and "test_mean_f1" in m["clustering"]
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["ground_truth"]["recall"]["union"]["10"] == m["ground_truth"]["recall"]["union"]["10"]
 

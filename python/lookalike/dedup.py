@@ -454,6 +454,39 @@ class Matcher:
     def weights(self) -> Dict[str, float]:
         return dict(zip(self.feature_names, self.coef.tolist()))
 
+    def save(self, path: str | os.PathLike) -> None:
+        """Parameters and feature names as JSON (atomic), for ``Matcher.load``."""
+        from . import results
+
+        if not self._m.fitted:
+            raise ValueError("Matcher.save: not fitted")
+        results.write_json(str(path), {"format": "lookalike.Matcher/1", "features": self.feature_names,
+                                       "coef": self.coef.tolist(), "intercept": self.intercept,
+                                       "mean": self._m.mean.tolist(), "scale": self._m.scale.tolist(),
+                                       "threshold": self.threshold})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Matcher":
+        """A matcher saved by ``save`` (e.g. trained where ground truth exists, applied where it
+        does not). OSError when the file is missing or not a matcher file."""
+        import json
+
+        try:
+            d = json.loads(Path(path).read_text(encoding="utf-8"))
+            assert d.get("format") == "lookalike.Matcher/1"
+            coef, mean, scale = (torch.tensor(d[k], dtype=torch.float64) for k in ("coef", "mean", "scale"))
+            names, intercept, threshold = list(d["features"]), float(d["intercept"]), float(d["threshold"])
+        except FileNotFoundError:
+            raise OSError(f"matcher file '{path}' does not exist") from None
+        except (ValueError, KeyError, TypeError, AssertionError, AttributeError):
+            raise OSError(f"'{path}' is not a lookalike matcher file") from None
+        if len(names) != len(coef):
+            raise OSError(f"'{path}': {len(names)} feature names for {len(coef)} weights")
+        m = cls()
+        m._m = _d.Matcher.from_parameters(coef, intercept, mean, scale, threshold)
+        m.feature_names = names
+        return m
+
 
 def compare_pipelines(candidates: Sequence[torch.Tensor], positive: Sequence[torch.Tensor], query_rows: torch.Tensor,
                       ns: Sequence[int]):

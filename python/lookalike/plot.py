@@ -106,8 +106,10 @@ def noisy_curves(runs, key: str, ylabel: str, clean_runs=None):
     return fig
 
 
-def recall_at_n(recall: Dict[str, Dict[str, float]], title: str = "recall@n"):
-    """recall[pipeline][str(n)] as lines over n (log x); the union dashed."""
+def recall_at_n(recall: Dict[str, Dict[str, float]], title: str = "recall@n",
+                ylabel: str = "recall of true duplicate pairs"):
+    """recall[pipeline][str(n)] (or counts, with another ``ylabel``) as lines over n (log x);
+    the union dashed."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, r in recall.items():
@@ -115,8 +117,9 @@ def recall_at_n(recall: Dict[str, Dict[str, float]], title: str = "recall@n"):
         ax.plot(ns, [r[str(n)] for n in ns], "k--o" if name == "union" else "-o", label=name)
     ax.set_xscale("log")
     ax.set_xlabel("n (candidates per query)")
-    ax.set_ylabel("recall of true duplicate pairs")
-    ax.set_ylim(0, 1.02)
+    ax.set_ylabel(ylabel)
+    if all(v <= 1 for r in recall.values() for v in r.values()):
+        ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     ax.set_title(title)

@@ -237,6 +237,16 @@ void bind_dedup(py::module_& m) {
            }),
            py::arg("l2") = 1.0, py::arg("max_iter") = 100, py::arg("tol") = 1e-9,
            py::arg("threshold") = 0.5)
+      .def_static(
+          "from_parameters",
+          [](const torch::Tensor& coef, double intercept, const torch::Tensor& mean,
+             const torch::Tensor& scale, double threshold) {
+            MatcherOptions o;
+            o.threshold = threshold;
+            return Matcher::from_parameters(coef, intercept, mean, scale, o);
+          },
+          py::arg("coef"), py::arg("intercept"), py::arg("mean"), py::arg("scale"),
+          py::arg("threshold"))
       .def("fit", &Matcher::fit, py::arg("x"), py::arg("y"), release)
       .def("predict_proba", &Matcher::predict_proba, py::arg("x"), release)
       .def("predict", &Matcher::predict, py::arg("x"), release)

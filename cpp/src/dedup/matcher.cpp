@@ -75,6 +75,25 @@ void Matcher::fit(const torch::Tensor& x, const torch::Tensor& y) {
   intercept_ = w[f].item<double>();
 }
 
+Matcher Matcher::from_parameters(const torch::Tensor& coef, double intercept,
+                                 const torch::Tensor& mean, const torch::Tensor& scale,
+                                 MatcherOptions options) {
+  const int64_t f = coef.defined() ? coef.numel() : 0;
+  LOOKALIKE_CHECK_ARG(
+      f > 0 && coef.dim() == 1 && mean.defined() && scale.defined() &&
+          mean.sizes() == coef.sizes() && scale.sizes() == coef.sizes(),
+      "Matcher.from_parameters: coef, mean and scale must be vectors of one length");
+  auto c = coef.to(torch::kDouble), m = mean.to(torch::kDouble), s = scale.to(torch::kDouble);
+  LOOKALIKE_CHECK_ARG(torch::isfinite(c).all().item<bool>() &&
+                          torch::isfinite(m).all().item<bool>() && (s > 0).all().item<bool>() &&
+                          std::isfinite(intercept),
+                      "Matcher.from_parameters: parameters must be finite and scale > 0");
+  Matcher out(options);
+  out.coef_ = c.clone(), out.mean_ = m.clone(), out.scale_ = s.clone();
+  out.intercept_ = intercept;
+  return out;
+}
+
 torch::Tensor Matcher::predict_proba(const torch::Tensor& x) const {
   LOOKALIKE_CHECK_ARG(fitted(), "Matcher: not fitted");
   return torch::sigmoid(torch::mv(standardise(x, "predict"), coef_) + intercept_);

@@ -25,6 +25,12 @@ class Matcher {
   /// Probability >= threshold.
   torch::Tensor predict(const torch::Tensor& x) const;
 
+  /// A fitted matcher from saved parameters (coef, mean, scale float64 [f]; scale > 0), e.g. one
+  /// trained on a catalogue with ground truth and applied to one without.
+  static Matcher from_parameters(const torch::Tensor& coef, double intercept,
+                                 const torch::Tensor& mean, const torch::Tensor& scale,
+                                 MatcherOptions options = {});
+
   bool fitted() const { return coef_.defined(); }
   double threshold() const { return options_.threshold; }
   void set_threshold(double t);

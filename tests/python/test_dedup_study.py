@@ -328,6 +328,8 @@ def test_study_small_shopee(tmp_path):
     _check_report(m, tmp_path, ["bm25", "text", "phash"])
     assert m["split"]["queries"] == 150 and m["data"]["items"] == 1499
     assert 0 < m["clustering"]["singletons_test_mean_f1"] < 1 and "test_mean_f1" in m["clustering"]
+    mc = m["matcher_clustering"]
+    assert mc["pairs_accepted"] <= mc["pairs_judged"] and 0 <= mc["test"]["mean_f1"] <= 1
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["ground_truth"]["recall"]["union"]["10"] == m["ground_truth"]["recall"]["union"]["10"]
 

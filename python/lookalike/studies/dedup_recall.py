@@ -52,7 +52,9 @@ DEFAULTS: Dict[str, Any] = {
     # from: a matcher.json written by an earlier run (with ground truth) to judge candidates
     # here instead of fitting one; needed when the listings have no groups.
     "matcher": {"enabled": True, "n": None, "l2": 1.0, "numeric_attrs": ["price"], "from": None},
-    "clustering": {"enabled": True, "embedding": "text", "thresholds": [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]},
+    # matcher_n: also cluster by the matcher over every listing's top matcher_n per pipeline (0: no)
+    "clustering": {"enabled": True, "embedding": "text", "thresholds": [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95],
+                   "matcher_n": 10},
     "report": {"gallery": 6, "histogram_features": ["cos_text", "cos_image", "title_jaccard", "phash_similarity",
                                                     "score_bm25"]},
 }
@@ -287,6 +289,20 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
                 singletons_test_mean_f1=dedup.cluster_scores(torch.arange(n_items), groups, test_rows)["mean_f1"],
                 true_reduction_ratio=n_items / int(torch.unique(groups).numel()))
         timings["clustering_s"] = time.perf_counter() - t
+    # Clustering by the matcher: components of the candidate pairs (top matcher_n of every
+    # pipeline, every listing) that it accepts.
+    if ccfg.get("enabled", True) and "matcher" in report and int(ccfg.get("matcher_n") or 0) > 0:
+        t = time.perf_counter()
+        pairs = _candidate_pairs(torch.arange(n_items), {n: cands[n][0] for n in names}, int(ccfg["matcher_n"]))
+        accepted = pairs[matcher.predict(feats(pairs)[0])]
+        labels = _core.dedup.groups_from_pairs(n_items, accepted)
+        mc: Dict[str, Any] = {"candidates_per_pipeline": int(ccfg["matcher_n"]), "pairs_judged": int(len(pairs)),
+                              "pairs_accepted": int(len(accepted)), "clusters": int(labels.max()) + 1,
+                              "reduction_ratio": n_items / (int(labels.max()) + 1)}
+        if truth:
+            mc["test"] = dedup.cluster_scores(labels, groups, test_rows)
+        report["matcher_clustering"] = mc
+        timings["matcher_clustering_s"] = time.perf_counter() - t
     report["timings"] = timings
     if truth:
         report["metrics"] = {f"recall@{n}_{k}": v[str(n)] for k, v in report["ground_truth"]["recall"].items() for n in ns}
@@ -296,6 +312,8 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
         report["metrics"].update(matcher_precision=report["matcher"]["precision"], matcher_f1=report["matcher"]["f1"])
     if "test_mean_f1" in report.get("clustering", {}):
         report["metrics"]["cluster_test_mean_f1"] = report["clustering"]["test_mean_f1"]
+    if "test" in report.get("matcher_clustering", {}):
+        report["metrics"]["matcher_cluster_test_mean_f1"] = report["matcher_clustering"]["test"]["mean_f1"]
     _plots_and_report(cfg, report, items, names, panels, gallery, out_dir)
     return report
 
@@ -417,6 +435,12 @@ def _write_report(cfg, report, names, figures, out_dir: Path) -> None:
         else:
             lines += [f"Embedding `{c['embedding']}` (no ground truth: sizes only).", "", "| threshold | clusters | reduction |",
                       "|---|---|---|"] + [f"| {s['threshold']} | {s['clusters']} | {s['reduction_ratio']:.2f} |" for s in c["sweep"]]
+    if "matcher_clustering" in report:
+        mc = report["matcher_clustering"]
+        lines += ["", f"Clustering by the matcher (components of the accepted pairs among every listing's top "
+                      f"{mc['candidates_per_pipeline']} per pipeline): {mc['clusters']} clusters, reduction ratio "
+                      f"{mc['reduction_ratio']:.2f}" + (f"; test mean F1 **{mc['test']['mean_f1']:.3f}**, pair precision "
+                      f"{mc['test']['pair_precision']:.3f}, pair recall {mc['test']['pair_recall']:.3f}." if "test" in mc else ".")]
     if report["gallery"]:
         lines += ["", "## Pairs one pipeline alone finds (examples)", ""]
         for name, ex in report["gallery"].items():

@@ -295,8 +295,13 @@ class Pipeline:
 
     name = "?"
     embeddings: Optional[torch.Tensor] = None
+    known: Optional[Tuple[str, ...]] = None  # option names (None: checked by what they feed)
 
     def __init__(self, **options: Any):
+        if self.known is not None:
+            bad = sorted(set(options) - set(self.known))
+            if bad:
+                raise ValueError(f"pipeline '{self.name}': unknown option(s) {bad}; known: {sorted(self.known)}")
         self.options = options
         self.info: Dict[str, Any] = {}
 
@@ -310,6 +315,7 @@ class Pipeline:
 
 class Bm25Pipeline(Pipeline):
     name = "bm25"
+    known = ("k1", "b", "language")
 
     def candidates(self, n):
         o = self.options
@@ -332,6 +338,8 @@ class _VectorPipeline(Pipeline):
 
 class TextPipeline(_VectorPipeline):
     name = "text"
+    known = ("buckets", "min_n", "max_n", "words", "dim", "epochs", "batch_size", "lr", "temperature",
+             "self_supervised", "seed", "device", "noise", "index", "search")
 
     def fit(self, items, train_rows):
         super().fit(items, train_rows)
@@ -374,6 +382,7 @@ class ImagePipeline(_VectorPipeline):
 
 class PhashPipeline(Pipeline):
     name = "phash"
+    known = ()
 
     def candidates(self, n):
         if self.items.phash is None:
@@ -394,7 +403,7 @@ def make_pipeline(name: str, **options: Any) -> Pipeline:
 # ------------------------------------------------------------------------------------- matcher
 
 def pair_features(pairs: torch.Tensor, items: Listings, *, embeddings: Dict[str, torch.Tensor],
-                  candidate_scores: Dict[str, Tuple[torch.Tensor, torch.Tensor]] = {},
+                  candidate_scores: Optional[Dict[str, Tuple[torch.Tensor, torch.Tensor]]] = None,
                   numeric_attrs: Sequence[str] = ("price",)) -> Tuple[torch.Tensor, List[str]]:
     """Features float64 [m, f] of pairs (int64 [m, 2] of rows) and their names: cosine per
     embedding, phash similarity, title Jaccard and length ratio, attribute agreement / numeric
@@ -404,7 +413,7 @@ def pair_features(pairs: torch.Tensor, items: Listings, *, embeddings: Dict[str,
                                      list(items.attrs), [items.attrs[k] for k in items.attrs],
                                      [k in numeric_attrs for k in items.attrs])
     cols, feat_names = [x], list(feat_names)
-    for name, (ids, scores) in candidate_scores.items():
+    for name, (ids, scores) in (candidate_scores or {}).items():
         cols.append(_d.lookup_scores(pairs, ids, scores, 0.0).to(torch.float64).unsqueeze(1))
         feat_names.append(f"score_{name}")
     return torch.cat(cols, 1), feat_names

@@ -361,8 +361,11 @@ def _plots_and_report(cfg, report, items, names, panels, gallery, out_dir: Path)
                 pairs.append(tuple(e["rows"]))
                 caps.append(f"only {name}: {e['query_title'][:38]} | {e['match_title'][:38]}")
         figs["gallery.png"] = plot.image_pairs(items.images, pairs, caps, f"{what} one pipeline alone finds")
+    import matplotlib.pyplot as plt
+
     for fname, fig in figs.items():
         results.save_figure(fig, out_dir / fname)
+        plt.close(fig)  # a study writes its plots; keeping them open only holds memory
     _write_report(cfg, report, names, list(figs), out_dir)
 
 

@@ -127,6 +127,8 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
             t = time.perf_counter()
             r = train.fit(x_tr, y_tr, val=(x_te, y_te), seed=seed, **base)
             clean_runs.append(record(r.history, "none", None, seed, time.perf_counter() - t))
+            print(f"[clean labels seed {seed}] {'none':18s} last {clean_runs[-1]['last_accuracy']:.4f} "
+                  f"best {clean_runs[-1]['best_accuracy']:.4f} ({clean_runs[-1]['seconds']:.0f} s)", flush=True)
         for setting in cfg["noise"]:
             noisy_y, corrupted, _, realised = noisy.inject_noise(
                 y_tr, kind=setting["kind"], rate=float(setting["rate"]), num_classes=num_classes,

@@ -1,6 +1,5 @@
 #include "lookalike/data/catalog.h"
 
-#include <omp.h>
 #include <unistd.h>
 
 #include <climits>
@@ -11,7 +10,6 @@
 #include "lookalike/data/image_io.h"
 #include "lookalike/error.h"
 #include "lookalike/util/files.h"
-#include "lookalike/util/threads.h"
 
 namespace lookalike::data {
 
@@ -71,23 +69,7 @@ Catalog read_catalog(const CatalogOptions& options) {
   }
   if (!options.only_with_images) return cat;
 
-  const int64_t n = cat.size();
-  const int s = options.image_size;
-  cat.images = torch::empty({n, 3, s, s}, torch::kUInt8);
-  const int threads = options.threads > 0 ? options.threads : util::get_threads();
-  std::exception_ptr error;
-  uint8_t* out = cat.images.data_ptr<uint8_t>();
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
-  for (int64_t i = 0; i < n; ++i) {
-    try {
-      torch::Tensor img = read_image(cat.image_paths[static_cast<size_t>(i)], s);
-      std::memcpy(out + i * 3 * s * s, img.data_ptr<uint8_t>(), static_cast<size_t>(3 * s * s));
-    } catch (...) {
-#pragma omp critical
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  cat.images = read_images(cat.image_paths, options.image_size, options.threads);
   return cat;
 }
 

@@ -1,7 +1,12 @@
 #include "lookalike/data/image_io.h"
 
+#include <omp.h>
+
+#include <cstring>
+
 #include "lookalike/error.h"
 #include "lookalike/util/files.h"
+#include "lookalike/util/threads.h"
 
 #ifdef LOOKALIKE_HAVE_OPENCV
 #include <opencv2/core.hpp>
@@ -61,6 +66,36 @@ torch::Tensor read_image(const std::string& path, int size) {
                              "'): this build of lookalike has no image decoding (OpenCV was not "
                              "found at configure time)"));
 #endif
+}
+
+torch::Tensor read_images(const std::vector<std::string>& paths, int size, int threads,
+                          std::vector<char>* failed) {
+  const int64_t n = static_cast<int64_t>(paths.size());
+  auto out = torch::empty({n, 3, size, size}, torch::kUInt8);
+  if (failed) failed->assign(paths.size(), 0);
+  const int64_t bytes = int64_t{3} * size * size;
+  uint8_t* dst = out.data_ptr<uint8_t>();
+  std::exception_ptr error;
+#pragma omp parallel for num_threads(threads > 0 ? threads : util::get_threads()) \
+    schedule(dynamic, 16)
+  for (int64_t i = 0; i < n; ++i) {
+    try {
+      auto img = read_image(paths[static_cast<size_t>(i)], size);
+      std::memcpy(dst + i * bytes, img.data_ptr<uint8_t>(), static_cast<size_t>(bytes));
+    } catch (const FileError&) {
+      if (failed) {
+        (*failed)[static_cast<size_t>(i)] = 1;
+      } else {
+#pragma omp critical
+        if (!error) error = std::current_exception();
+      }
+    } catch (...) {
+#pragma omp critical
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  return out;
 }
 
 }  // namespace lookalike::data

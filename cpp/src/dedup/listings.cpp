@@ -1,9 +1,6 @@
 #include "lookalike/dedup/listings.h"
 
-#include <omp.h>
-
 #include <algorithm>
-#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -13,7 +10,6 @@
 #include "lookalike/data/image_io.h"
 #include "lookalike/error.h"
 #include "lookalike/util/files.h"
-#include "lookalike/util/threads.h"
 #include "lookalike/util/union_find.h"
 
 namespace lookalike::dedup {
@@ -191,23 +187,11 @@ Listings read_listings(const ListingsOptions& o) {
 
   if (has_image) {  // decode; unreadable images are skipped and counted
     const int64_t n = out.size();
-    const int s = o.image_size;
-    auto images = torch::empty({n, 3, s, s}, torch::kUInt8);
-    std::vector<char> ok(static_cast<size_t>(n), 0);
-    const int threads = o.threads > 0 ? o.threads : util::get_threads();
-    uint8_t* dst = images.data_ptr<uint8_t>();
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
-    for (int64_t i = 0; i < n; ++i) {
-      try {
-        auto img = data::read_image(image_paths[static_cast<size_t>(i)], s);
-        std::memcpy(dst + i * 3 * s * s, img.data_ptr<uint8_t>(), static_cast<size_t>(3 * s * s));
-        ok[static_cast<size_t>(i)] = 1;
-      } catch (const FileError&) {
-      }
-    }
+    std::vector<char> failed;
+    auto images = data::read_images(image_paths, o.image_size, o.threads, &failed);
     std::vector<int64_t> keep;
     for (int64_t i = 0; i < n; ++i)
-      if (ok[static_cast<size_t>(i)])
+      if (!failed[static_cast<size_t>(i)])
         keep.push_back(i);
       else
         ++out.skipped["unreadable image"];

@@ -1,6 +1,7 @@
 #pragma once
 // Image decoding with OpenCV (when built with it).
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -13,5 +14,11 @@ bool have_image_io();
 /// shrinking). Returns uint8 [3, size, size]. Throws FileError naming the file when it is
 /// missing, empty, truncated (JPEG without its end-of-image marker) or not decodable.
 torch::Tensor read_image(const std::string& path, int size);
+
+/// Decodes many images in parallel (OpenMP, `threads` <= 0: torch's count) into uint8
+/// [N, 3, size, size]. Without `failed` the first FileError is rethrown; with it, failed[i] is set
+/// to 1 for each image that cannot be read (its slot stays unset) and decoding goes on.
+torch::Tensor read_images(const std::vector<std::string>& paths, int size, int threads,
+                          std::vector<char>* failed = nullptr);
 
 }  // namespace lookalike::data

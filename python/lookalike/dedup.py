@@ -53,6 +53,20 @@ class Bm25Index:
         return self._index.search(_texts(queries, "queries"), int(n), bool(exclude_self))
 
 
+def _options(cls: Any, what: str, values: Dict[str, Any]) -> Any:
+    """A C++ option struct with ``values`` set; an unknown name or a wrong type is a ValueError."""
+    o = cls()
+    known = sorted(k for k in dir(o) if not k.startswith("_"))
+    for k, v in values.items():
+        if k not in known:
+            raise ValueError(f"unknown {what} option '{k}'; known: {', '.join(known)}")
+        try:
+            setattr(o, k, v)
+        except TypeError as e:
+            raise ValueError(f"{what} option {k}={v!r}: {e}") from None
+    return o
+
+
 def _texts(values: Sequence[str], name: str) -> list:
     out = list(values)
     bad = next((i for i, v in enumerate(out) if not isinstance(v, str)), None)
@@ -108,9 +122,11 @@ def _from_core(c: Any, groups: Optional[torch.Tensor]) -> Listings:
 def _read(path, *, id_col="id", title_col="title", group_col=None, text_cols=(), image_col=None,
           image_pattern=None, image_root=None, image_size=64, phash_col=None, attr_cols=(), id_prefix="",
           limit=0, threads=0):
-    return _d.read_listings(str(path), id_col, title_col, group_col or "", list(text_cols), image_col or "",
-                            image_pattern or "", str(image_root or ""), int(image_size), phash_col or "",
-                            list(attr_cols), id_prefix, int(limit), int(threads))
+    return _d.read_listings(_options(_d.ListingsOptions, "listings", dict(
+        path=str(path), id_col=id_col, title_col=title_col, group_col=group_col or "", text_cols=list(text_cols),
+        image_col=image_col or "", image_pattern=image_pattern or "", image_root=str(image_root or ""),
+        image_size=int(image_size), phash_col=phash_col or "", attr_cols=list(attr_cols), id_prefix=id_prefix,
+        limit=int(limit), threads=int(threads))))
 
 
 def listings(path: str | os.PathLike, *, id_col: str = "id", title_col: str = "title",
@@ -214,8 +230,10 @@ def simulate_relistings(base: Listings, *, originals: int = 0, min_copies: int =
     n = len(base)
     if originals and originals > n:
         raise ValueError(f"relist.originals = {originals} but the catalogue has {n} items")
-    src, titles, images = _d.simulate_relistings(base.titles, base.images, int(originals), int(min_copies),
-                                                 int(max_copies), int(seed), dict(title_noise or {}))
+    options = _options(_d.RelistOptions, "relist", dict(originals=int(originals), min_copies=int(min_copies),
+                                                        max_copies=int(max_copies), seed=int(seed)))
+    options.title = _options(_d.TitleNoise, "title noise", title_noise or {})
+    src, titles, images = _d.simulate_relistings(base.titles, base.images, options)
     src_t = torch.tensor(src, dtype=torch.int64)
     counts: Dict[int, int] = {}
     ids = []
@@ -245,14 +263,14 @@ def split_groups(groups: torch.Tensor, test_fraction: float, seed: int) -> Tuple
 
 def perturb_title(title: str, seed: int = 0, **noise: float) -> str:
     """A seller's re-typed ``title`` (word drop, swap, abbreviation, typo, boilerplate, case)."""
-    return _d.perturb_title(title, int(seed), dict(noise))
+    return _d.perturb_title(title, int(seed), _options(_d.TitleNoise, "title noise", noise))
 
 
 def perturb_image(image: torch.Tensor, seed: int = 0, **noise: float) -> torch.Tensor:
     """A re-shot photo of ``image`` (uint8 [3, S, S]): crop and rescale (``min_crop``), mirror
     (``flip``), background tint (``background``), hue / saturation / value shifts, JPEG
     re-compression (``min_quality``..``max_quality``)."""
-    return _d.perturb_image(image, int(seed), dict(noise))
+    return _d.perturb_image(image, int(seed), _options(_d.PhotoNoise, "photo noise", noise))
 
 
 # ------------------------------------------------------------------------------------ encoders
@@ -266,9 +284,15 @@ class TextEncoder:
                  dim: int = 128, epochs: int = 10, batch_size: int = 256, lr: float = 2e-3,
                  temperature: float = 0.05, self_supervised: bool = True, seed: int = 0, device: str = "cpu",
                  noise: Optional[Dict[str, float]] = None, _core_encoder: Any = None):
-        self._enc = _core_encoder or _d.TextEncoder(int(buckets), int(min_n), int(max_n), bool(words), int(dim),
-                                                    int(epochs), int(batch_size), float(lr), float(temperature),
-                                                    bool(self_supervised), int(seed), device, dict(noise or {}))
+        if _core_encoder is None:
+            o = _options(_d.TextEncoderOptions, "text encoder", dict(
+                dim=int(dim), epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
+                temperature=float(temperature), self_supervised=bool(self_supervised), seed=int(seed), device=device))
+            o.hash = _options(_d.HashOptions, "hash", dict(buckets=int(buckets), min_n=int(min_n), max_n=int(max_n),
+                                                           words=bool(words)))
+            o.noise = _options(_d.TitleNoise, "title noise", noise or {})
+            _core_encoder = _d.TextEncoder(o)
+        self._enc = _core_encoder
         self.history: List[Dict[str, float]] = []
 
     def fit(self, texts: Sequence[str], groups: torch.Tensor, train_rows: torch.Tensor) -> "TextEncoder":
@@ -424,7 +448,8 @@ class Matcher:
     features = sklearn ``C = 1 / l2``) with an operating ``threshold``."""
 
     def __init__(self, *, l2: float = 1.0, threshold: float = 0.5, max_iter: int = 100):
-        self._m = _d.Matcher(float(l2), int(max_iter), 1e-9, float(threshold))
+        self._m = _d.Matcher(_options(_d.MatcherOptions, "matcher", dict(l2=float(l2), max_iter=int(max_iter),
+                                                                          threshold=float(threshold))))
         self.feature_names: List[str] = []
 
     def fit(self, x: torch.Tensor, y: torch.Tensor, feature_names: Sequence[str] = ()) -> "Matcher":

@@ -15,34 +15,80 @@ namespace {
 using namespace lookalike::dedup;
 constexpr auto release = py::call_guard<py::gil_scoped_release>();
 
-TitleNoise title_noise(const py::dict& d) {
-  TitleNoise t;
-  for (auto [k, v] : d) {
-    const auto key = k.cast<std::string>();
-    const double x = v.cast<double>();
-    if (key == "drop")
-      t.drop = x;
-    else if (key == "reorder")
-      t.reorder = x;
-    else if (key == "abbreviate")
-      t.abbreviate = x;
-    else if (key == "typo")
-      t.typo = x;
-    else if (key == "boilerplate")
-      t.boilerplate = x;
-    else if (key == "case_change")
-      t.case_change = x;
-    else
-      throw InvalidArgument("unknown title noise option '" + key +
-                            "'; known: drop, reorder, abbreviate, typo, boilerplate, case_change");
-  }
-  return t;
-}
 }  // namespace
 
 void bind_dedup(py::module_& m) {
   auto x = m.def_submodule("dedup", "duplicate-product candidates");
   x.def("have_xapian", &have_xapian);
+
+  // Option structs, set field by field from Python (lookalike.dedup checks the names).
+  py::class_<TitleNoise>(x, "TitleNoise")
+      .def(py::init<>())
+      .def_readwrite("drop", &TitleNoise::drop)
+      .def_readwrite("reorder", &TitleNoise::reorder)
+      .def_readwrite("abbreviate", &TitleNoise::abbreviate)
+      .def_readwrite("typo", &TitleNoise::typo)
+      .def_readwrite("boilerplate", &TitleNoise::boilerplate)
+      .def_readwrite("case_change", &TitleNoise::case_change);
+  py::class_<PhotoNoise>(x, "PhotoNoise")
+      .def(py::init<>())
+      .def_readwrite("min_crop", &PhotoNoise::min_crop)
+      .def_readwrite("flip", &PhotoNoise::flip)
+      .def_readwrite("background", &PhotoNoise::background)
+      .def_readwrite("hue", &PhotoNoise::hue)
+      .def_readwrite("saturation", &PhotoNoise::saturation)
+      .def_readwrite("value", &PhotoNoise::value)
+      .def_readwrite("jpeg", &PhotoNoise::jpeg)
+      .def_readwrite("min_quality", &PhotoNoise::min_quality)
+      .def_readwrite("max_quality", &PhotoNoise::max_quality);
+  py::class_<RelistOptions>(x, "RelistOptions")
+      .def(py::init<>())
+      .def_readwrite("originals", &RelistOptions::originals)
+      .def_readwrite("min_copies", &RelistOptions::min_copies)
+      .def_readwrite("max_copies", &RelistOptions::max_copies)
+      .def_readwrite("title", &RelistOptions::title)
+      .def_readwrite("photo", &RelistOptions::photo)
+      .def_readwrite("seed", &RelistOptions::seed);
+  py::class_<HashOptions>(x, "HashOptions")
+      .def(py::init<>())
+      .def_readwrite("buckets", &HashOptions::buckets)
+      .def_readwrite("min_n", &HashOptions::min_n)
+      .def_readwrite("max_n", &HashOptions::max_n)
+      .def_readwrite("words", &HashOptions::words);
+  py::class_<TextEncoderOptions>(x, "TextEncoderOptions")
+      .def(py::init<>())
+      .def_readwrite("hash", &TextEncoderOptions::hash)
+      .def_readwrite("dim", &TextEncoderOptions::dim)
+      .def_readwrite("epochs", &TextEncoderOptions::epochs)
+      .def_readwrite("batch_size", &TextEncoderOptions::batch_size)
+      .def_readwrite("lr", &TextEncoderOptions::lr)
+      .def_readwrite("temperature", &TextEncoderOptions::temperature)
+      .def_readwrite("self_supervised", &TextEncoderOptions::self_supervised)
+      .def_readwrite("noise", &TextEncoderOptions::noise)
+      .def_readwrite("seed", &TextEncoderOptions::seed)
+      .def_readwrite("device", &TextEncoderOptions::device);
+  py::class_<ListingsOptions>(x, "ListingsOptions")
+      .def(py::init<>())
+      .def_readwrite("path", &ListingsOptions::path)
+      .def_readwrite("id_col", &ListingsOptions::id_col)
+      .def_readwrite("title_col", &ListingsOptions::title_col)
+      .def_readwrite("group_col", &ListingsOptions::group_col)
+      .def_readwrite("text_cols", &ListingsOptions::text_cols)
+      .def_readwrite("image_col", &ListingsOptions::image_col)
+      .def_readwrite("image_pattern", &ListingsOptions::image_pattern)
+      .def_readwrite("image_root", &ListingsOptions::image_root)
+      .def_readwrite("image_size", &ListingsOptions::image_size)
+      .def_readwrite("phash_col", &ListingsOptions::phash_col)
+      .def_readwrite("attr_cols", &ListingsOptions::attr_cols)
+      .def_readwrite("id_prefix", &ListingsOptions::id_prefix)
+      .def_readwrite("limit", &ListingsOptions::limit)
+      .def_readwrite("threads", &ListingsOptions::threads);
+  py::class_<MatcherOptions>(x, "MatcherOptions")
+      .def(py::init<>())
+      .def_readwrite("l2", &MatcherOptions::l2)
+      .def_readwrite("max_iter", &MatcherOptions::max_iter)
+      .def_readwrite("tol", &MatcherOptions::tol)
+      .def_readwrite("threshold", &MatcherOptions::threshold);
   py::class_<Bm25Index>(x, "Bm25Index")
       .def(py::init([](const std::vector<std::string>& docs, double k1, double b,
                        const std::string& language) {
@@ -76,23 +122,7 @@ void bind_dedup(py::module_& m) {
       .def_readonly("skipped", &Listings::skipped)
       .def_readonly("repaired_utf8", &Listings::repaired_utf8)
       .def_readonly("source", &Listings::source);
-  x.def(
-      "read_listings",
-      [](const std::string& path, const std::string& id_col, const std::string& title_col,
-         const std::string& group_col, const std::vector<std::string>& text_cols,
-         const std::string& image_col, const std::string& image_pattern,
-         const std::string& image_root, int image_size, const std::string& phash_col,
-         const std::vector<std::string>& attr_cols, const std::string& id_prefix, int64_t limit,
-         int threads) {
-        ListingsOptions o{path,      id_col,        title_col,  group_col,  text_cols,
-                          image_col, image_pattern, image_root, image_size, phash_col,
-                          attr_cols, id_prefix,     limit,      threads};
-        return read_listings(o);
-      },
-      py::arg("path"), py::arg("id_col"), py::arg("title_col"), py::arg("group_col"),
-      py::arg("text_cols"), py::arg("image_col"), py::arg("image_pattern"), py::arg("image_root"),
-      py::arg("image_size"), py::arg("phash_col"), py::arg("attr_cols"), py::arg("id_prefix"),
-      py::arg("limit"), py::arg("threads"), release);
+  x.def("read_listings", &read_listings, py::arg("options"), release);
   x.def("concat_listings", &concat_listings, py::arg("parts"), release);
   x.def("repair_utf8", [](py::bytes b) {
     std::string s = b;
@@ -112,76 +142,29 @@ void bind_dedup(py::module_& m) {
       py::arg("text"), py::arg("buckets"), py::arg("min_n"), py::arg("max_n"), py::arg("words"));
   x.def(
       "perturb_title",
-      [](const std::string& title, uint64_t seed, const py::dict& noise) {
+      [](const std::string& title, uint64_t seed, const TitleNoise& noise) {
         std::mt19937_64 rng(seed);
-        return perturb_title(title, rng, title_noise(noise));
+        return perturb_title(title, rng, noise);
       },
-      py::arg("title"), py::arg("seed"), py::arg("noise") = py::dict());
+      py::arg("title"), py::arg("seed"), py::arg("noise") = TitleNoise());
   x.def(
       "perturb_image",
-      [](const torch::Tensor& image, uint64_t seed, const py::dict& noise) {
-        PhotoNoise o;
-        for (auto [k, v] : noise) {
-          const auto key = k.cast<std::string>();
-          if (key == "min_crop")
-            o.min_crop = v.cast<double>();
-          else if (key == "flip")
-            o.flip = v.cast<double>();
-          else if (key == "background")
-            o.background = v.cast<double>();
-          else if (key == "hue")
-            o.hue = v.cast<int>();
-          else if (key == "saturation")
-            o.saturation = v.cast<double>();
-          else if (key == "value")
-            o.value = v.cast<double>();
-          else if (key == "jpeg")
-            o.jpeg = v.cast<double>();
-          else if (key == "min_quality")
-            o.min_quality = v.cast<int>();
-          else if (key == "max_quality")
-            o.max_quality = v.cast<int>();
-          else
-            throw InvalidArgument("unknown photo noise option '" + key +
-                                  "'; known: min_crop, flip, background, hue, saturation, value, "
-                                  "jpeg, min_quality, max_quality");
-        }
-        py::gil_scoped_release r;
+      [](const torch::Tensor& image, uint64_t seed, const PhotoNoise& noise) {
         std::mt19937_64 rng(seed);
-        return perturb_image(image, rng, o);
+        return perturb_image(image, rng, noise);
       },
-      py::arg("image"), py::arg("seed"), py::arg("noise") = py::dict());
+      py::arg("image"), py::arg("seed"), py::arg("noise") = PhotoNoise(), release);
   x.def(
       "simulate_relistings",
-      [](const std::vector<std::string>& titles, const torch::Tensor& images, int64_t originals,
-         int min_copies, int max_copies, uint64_t seed, const py::dict& noise) {
-        RelistOptions o;
-        o.originals = originals, o.min_copies = min_copies, o.max_copies = max_copies,
-        o.seed = seed;
-        o.title = title_noise(noise);
-        py::gil_scoped_release r;
-        auto out = simulate_relistings(titles, images, o);
+      [](const std::vector<std::string>& titles, const torch::Tensor& images,
+         const RelistOptions& options) {
+        auto out = simulate_relistings(titles, images, options);
         return std::make_tuple(out.source, out.titles, out.images);
       },
-      py::arg("titles"), py::arg("images"), py::arg("originals"), py::arg("min_copies"),
-      py::arg("max_copies"), py::arg("seed"), py::arg("title_noise") = py::dict());
+      py::arg("titles"), py::arg("images"), py::arg("options"), release);
 
   py::class_<TextEncoder>(x, "TextEncoder")
-      .def(py::init([](int64_t buckets, int min_n, int max_n, bool words, int64_t dim, int epochs,
-                       int64_t batch_size, double lr, double temperature, bool self_supervised,
-                       uint64_t seed, const std::string& device, const py::dict& noise) {
-             TextEncoderOptions o;
-             o.hash = HashOptions{buckets, min_n, max_n, words};
-             o.dim = dim, o.epochs = epochs, o.batch_size = batch_size, o.lr = lr;
-             o.temperature = temperature, o.self_supervised = self_supervised, o.seed = seed;
-             o.device = device;
-             o.noise = title_noise(noise);
-             return TextEncoder(o);
-           }),
-           py::arg("buckets"), py::arg("min_n"), py::arg("max_n"), py::arg("words"), py::arg("dim"),
-           py::arg("epochs"), py::arg("batch_size"), py::arg("lr"), py::arg("temperature"),
-           py::arg("self_supervised"), py::arg("seed"), py::arg("device"),
-           py::arg("noise") = py::dict())
+      .def(py::init<TextEncoderOptions>(), py::arg("options"))
       .def("fit", &TextEncoder::fit, py::arg("texts"), py::arg("groups"), py::arg("train_rows"),
            release)
       .def("encode", &TextEncoder::encode, py::arg("texts"), release)
@@ -232,11 +215,7 @@ void bind_dedup(py::module_& m) {
       py::arg("pred"), py::arg("groups"), py::arg("rows") = py::none(), release);
 
   py::class_<Matcher>(x, "Matcher")
-      .def(py::init([](double l2, int max_iter, double tol, double threshold) {
-             return Matcher(MatcherOptions{l2, max_iter, tol, threshold});
-           }),
-           py::arg("l2") = 1.0, py::arg("max_iter") = 100, py::arg("tol") = 1e-9,
-           py::arg("threshold") = 0.5)
+      .def(py::init<MatcherOptions>(), py::arg("options") = MatcherOptions())
       .def_static(
           "from_parameters",
           [](const torch::Tensor& coef, double intercept, const torch::Tensor& mean,

@@ -85,3 +85,41 @@ def test_noisy_study_small_setting(tmp_path):
     assert "| coteaching |" in report and "Label-issue detection" in report
     for name in ("metrics.json", "accuracy_curves.png", "label_precision.png"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+SMALL_DETECTION = ["data.train_limit=600", "data.test_limit=100", "detection.epochs=1", "detection.folds=2",
+                   "detection.train={channels: [8, 16], embedding_dim: 16, lr: 0.003}", "train.progress='off'"]
+
+
+def test_detection_only_study_trains_its_own_fold_models(tmp_path):
+    import torch
+
+    from lookalike import noisy
+    from lookalike.studies import noisy_labels
+
+    cfg_path = str(ROOT / "experiments" / "label_issues_fmnist.yaml")
+    out = runner.run(cfg_path, SMALL_DETECTION, out=str(tmp_path))
+    assert out["runs"] == [] and out["clean_runs"] == [] and out["metrics"]["table"] == []
+    det = out["metrics"]["detection"]
+    assert [d["filter_by"] for d in det] == ["prune_by_noise_rate", "prune_by_class", "both", "confident_learning"]
+    # The same detection computed directly, with the fold-model options of detection.train.
+    cfg = runner.resolve(cfg_path, SMALL_DETECTION)
+    x, y, _, _, _ = noisy_labels.load(cfg)
+    noisy_y, corrupted, _, _ = noisy.inject_noise(y, kind="symmetric", rate=0.2, num_classes=10, seed=0)
+    probs = noisy.cross_val_pred_probs(x, noisy_y, folds=2, seed=0, epochs=1, batch_size=128, optimizer="adam",
+                                       lr=0.003, schedule="cosine", channels=[8, 16], embedding_dim=16,
+                                       num_classes=10, progress="off")
+    for d in det:
+        issues = noisy.find_label_issues(noisy_y, probs, filter_by=d["filter_by"])
+        assert d["flagged"] == int(issues.sum()) and d["corrupted"] == int(corrupted.sum()) == 120
+        assert d["precision"] == pytest.approx(int((issues & corrupted).sum()) / max(int(issues.sum()), 1))
+        assert d["fold_accuracy_true_labels"] == pytest.approx(float((probs.argmax(1) == y).double().mean()))
+    report = (tmp_path / "report.md").read_text()
+    assert "channels [8, 16], lr 0.003" in report and "| symmetric-20 | both |" in report
+    assert "label_precision.png" not in report and not (tmp_path / "label_precision.png").exists()
+    with pytest.raises(ValueError, match="detection.epochs"):
+        runner.run(cfg_path, SMALL_DETECTION + ["detection.train={epochs: 3}"], out=str(tmp_path / "bad"))
+    with pytest.raises(ValueError, match="unknown training option"):
+        runner.run(cfg_path, SMALL_DETECTION + ["detection.train={chanels: [8]}"], out=str(tmp_path / "bad"))
+    with pytest.raises(ValueError, match="nothing to run"):
+        runner.run(cfg_path, SMALL_DETECTION + ["detection.enabled=false"], out=str(tmp_path / "bad"))

@@ -55,6 +55,7 @@ DEFAULTS: Dict[str, Any] = {
         "folds": 4,
         "epochs": 0,          # per fold model; 0: half of train.epochs
         "filter_by": ["prune_by_noise_rate", "prune_by_class", "both", "confident_learning"],
+        "train": None,        # fold-model training options that differ from train (e.g. channels, lr)
     },
 }
 
@@ -102,12 +103,21 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
     unknown = set(cfg["strategies"]) - set(STRATEGIES)
     if unknown:
         raise ValueError(f"unknown strategies {sorted(unknown)}; known: {STRATEGIES}")
+    if not isinstance(cfg["detection"]["train"] or {}, dict):
+        raise ValueError(f"detection.train must be a section of training options, got {cfg['detection']['train']!r}")
+    det_cfg = dict(cfg["detection"], train=dict(cfg["detection"]["train"] or {}))
+    if not cfg["strategies"] and not cfg["clean_reference"] and not det_cfg["enabled"]:
+        raise ValueError("nothing to run: strategies is empty, clean_reference and detection.enabled are false")
+    if "epochs" in det_cfg["train"]:
+        raise ValueError("detection.train.epochs: set the fold models' epochs with detection.epochs")
     t0 = time.perf_counter()
     x_tr, y_tr, x_te, y_te, names = load(cfg)
     num_classes = len(names)
     timings = {"load_s": time.perf_counter() - t0}
     base = dict(cfg["train"], threads=cfg["threads"], device=cfg["device"], num_classes=num_classes,
                 progress=cfg["train"].get("progress", "auto"))
+    if det_cfg["enabled"]:
+        train.make_options(**dict(base, **det_cfg["train"]))  # a bad fold-model option fails now, not hours in
     runs: List[Dict[str, Any]] = []
     detection: List[Dict[str, Any]] = []
     clean_runs: List[Dict[str, Any]] = []
@@ -143,12 +153,16 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
                 runs.append(row)
                 print(f"[{_tag(setting)} seed {seed}] {strategy:18s} last {row['last_accuracy']:.4f} "
                       f"best {row['best_accuracy']:.4f} ({row['seconds']:.0f} s)", flush=True)
-            if cfg["detection"]["enabled"] and seed == cfg["seeds"][0]:
+            if det_cfg["enabled"] and seed == cfg["seeds"][0]:
                 t = time.perf_counter()
-                ep = int(cfg["detection"]["epochs"]) or max(1, int(base["epochs"]) // 2)
-                probs = noisy.cross_val_pred_probs(x_tr, noisy_y, folds=int(cfg["detection"]["folds"]), seed=seed,
-                                                   **dict(base, epochs=ep))
-                for how in cfg["detection"]["filter_by"]:
+                ep = int(det_cfg["epochs"]) or max(1, int(base["epochs"]) // 2)
+                probs = noisy.cross_val_pred_probs(x_tr, noisy_y, folds=int(det_cfg["folds"]), seed=seed,
+                                                   **dict(base, **det_cfg["train"], epochs=ep))
+                # How well the fold models know the true classes: their errors on clean samples
+                # are what confident learning mistakes for label issues.
+                oof_accuracy = float((probs.argmax(1) == y_tr).double().mean())
+                estimated_rate = noisy.estimate_noise_rate(noisy_y, probs)
+                for how in det_cfg["filter_by"]:
                     issues = noisy.find_label_issues(noisy_y, probs, filter_by=how)
                     tp = int((issues & corrupted).sum())
                     p = tp / max(int(issues.sum()), 1)
@@ -156,8 +170,13 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
                     detection.append({"noise": _tag(setting), "filter_by": how, "precision": p, "recall": rc,
                                       "f1": 2 * p * rc / max(p + rc, 1e-12), "flagged": int(issues.sum()),
                                       "corrupted": int(corrupted.sum()),
-                                      "estimated_noise_rate": noisy.estimate_noise_rate(noisy_y, probs)})
+                                      "estimated_noise_rate": estimated_rate,
+                                      "fold_accuracy_true_labels": oof_accuracy})
                 timings[f"detection_{_tag(setting)}_s"] = time.perf_counter() - t
+                print(f"[{_tag(setting)} seed {seed}] detection: out-of-fold accuracy on the true labels "
+                      f"{oof_accuracy:.4f}; " + ", ".join(f"{d['filter_by']} P {d['precision']:.3f} R {d['recall']:.3f}"
+                                                          for d in detection if d["noise"] == _tag(setting))
+                      + f" ({timings[f'detection_{_tag(setting)}_s']:.0f} s)", flush=True)
     timings["study_s"] = time.perf_counter() - t0
 
     table = []
@@ -176,9 +195,15 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
                  "seconds": _mean_std([r["seconds"] for r in clean_runs])}
 
     artifacts = ["metrics.json", "report.md"]
-    for name, fig in (("accuracy_curves.png", plot.noisy_curves(runs, "accuracy_curve", "test accuracy", clean_runs)),
-                      ("label_precision.png", plot.noisy_curves(runs, "label_precision_curve", "label precision of kept samples"))):
-        results.save_figure(fig, out_dir / name)
+    figures = []
+    if runs or clean_runs:
+        figures.append(("accuracy_curves.png", lambda: plot.noisy_curves(runs or clean_runs, "accuracy_curve",
+                                                                          "test accuracy", clean_runs if runs else None)))
+    if runs:
+        figures.append(("label_precision.png", lambda: plot.noisy_curves(runs, "label_precision_curve",
+                                                                          "label precision of kept samples")))
+    for name, make in figures:
+        results.save_figure(make(), out_dir / name)
         artifacts.append(name)
     report = _report(cfg, table, clean, detection)
     _core_write(out_dir / "report.md", report)
@@ -201,32 +226,46 @@ def _fmt(ms: Dict[str, float], scale: float = 100.0) -> str:
 
 
 def _report(cfg, table, clean, detection) -> str:
-    lines = [f"# {cfg['name']}: noisy-label filters", "",
-             f"Dataset {cfg['data']['dataset']}, seeds {cfg['seeds']}, {cfg['train']['epochs']} epochs, "
-             f"channels {cfg['train']['channels']}. Test accuracy (%) mean ± std over seeds.", ""]
+    lines = [f"# {cfg['name']}: noisy-label filters", ""]
+    if table or clean:
+        lines += [f"Dataset {cfg['data']['dataset']}, seeds {cfg['seeds']}, {cfg['train']['epochs']} epochs, "
+                  f"channels {cfg['train']['channels']}. Test accuracy (%) mean ± std over seeds.", ""]
+    else:
+        lines += [f"Dataset {cfg['data']['dataset']}: label-issue detection only (no filter training).", ""]
     if clean:
         lines += [f"Clean labels (same budget): last {_fmt(clean['last'])}, best {_fmt(clean['best'])}.", ""]
     settings = list(dict.fromkeys(r["noise"] for r in table))
-    lines += ["| strategy | " + " | ".join(f"{s} last | {s} best" for s in settings) + " |",
-              "|---|" + "---|---|" * len(settings)]
-    for strategy in dict.fromkeys(r["strategy"] for r in table):
-        cells = []
-        for s in settings:
-            r = next(t for t in table if t["noise"] == s and t["strategy"] == strategy)
-            cells += [_fmt(r["last"]), _fmt(r["best"])]
-        lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
-    lines += ["", "Wall time per run (s):", "",
-              "| strategy | " + " | ".join(settings) + " |", "|---|" + "---|" * len(settings)]
-    for strategy in dict.fromkeys(r["strategy"] for r in table):
-        cells = [f"{next(t for t in table if t['noise'] == s and t['strategy'] == strategy)['seconds']['mean']:.0f}"
-                 for s in settings]
-        lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
+    if table:
+        lines += ["| strategy | " + " | ".join(f"{s} last | {s} best" for s in settings) + " |",
+                  "|---|" + "---|---|" * len(settings)]
+        for strategy in dict.fromkeys(r["strategy"] for r in table):
+            cells = []
+            for s in settings:
+                r = next(t for t in table if t["noise"] == s and t["strategy"] == strategy)
+                cells += [_fmt(r["last"]), _fmt(r["best"])]
+            lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
+        lines += ["", "Wall time per run (s):", "",
+                  "| strategy | " + " | ".join(settings) + " |", "|---|" + "---|" * len(settings)]
+        for strategy in dict.fromkeys(r["strategy"] for r in table):
+            cells = [f"{next(t for t in table if t['noise'] == s and t['strategy'] == strategy)['seconds']['mean']:.0f}"
+                     for s in settings]
+            lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
     if detection:
-        lines += ["", "Label-issue detection against the planted noise (first seed):", "",
-                  "| noise | filter_by | precision | recall | F1 | flagged | corrupted | est. noise rate |",
-                  "|---|---|---|---|---|---|---|---|"]
+        det = cfg["detection"]
+        fold = dict(cfg["train"], **(det["train"] or {}))
+        lines += ["", f"Label-issue detection against the planted noise (first seed; {det['folds']}-fold "
+                  f"cross-training, {det['epochs'] or max(1, int(cfg['train']['epochs']) // 2)} epochs, "
+                  f"channels {fold['channels']}, lr {fold['lr']}; fold acc. = out-of-fold accuracy on the true "
+                  "labels):", "",
+                  "| noise | filter_by | precision | recall | F1 | flagged | corrupted | est. noise rate | fold acc. |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for d in detection:
             lines.append(f"| {d['noise']} | {d['filter_by']} | {d['precision']:.3f} | {d['recall']:.3f} | "
-                         f"{d['f1']:.3f} | {d['flagged']} | {d['corrupted']} | {d['estimated_noise_rate']:.3f} |")
-    lines += ["", "![accuracy](accuracy_curves.png)", "", "![label precision](label_precision.png)", ""]
+                         f"{d['f1']:.3f} | {d['flagged']} | {d['corrupted']} | {d['estimated_noise_rate']:.3f} | "
+                         f"{d['fold_accuracy_true_labels']:.4f} |")
+    if table or clean:
+        lines += ["", "![accuracy](accuracy_curves.png)"]
+    if table:
+        lines += ["", "![label precision](label_precision.png)"]
+    lines.append("")
     return "\n".join(lines)

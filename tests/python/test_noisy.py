@@ -1,11 +1,14 @@
 """lookalike.noisy and the Trainer's noisy-label filters: exact noise injection, confident
 learning against hand-made cases and sklearn's cross-validated probabilities, filter
 bookkeeping, and the errors bad input gets."""
+import os
+
 import numpy as np
 import pytest
 import torch
 
 import lookalike
+from conftest import ROOT
 from lookalike.noisy import (confident_joint, cross_val_pred_probs, estimate_noise_rate, find_label_issues,
                              inject_noise, rank_by_self_confidence, realised_transition)
 
@@ -115,12 +118,31 @@ def test_label_issues_from_cross_trained_convnet(small_set):
     issues = find_label_issues(noisy, probs)
     tp = (issues & corrupted).sum().item()
     precision, recall = tp / max(issues.sum().item(), 1), tp / corrupted.sum().item()
-    # Measured here: precision 0.59, recall 0.89. The issue's 0.85/0.85 holds on the tabular case
-    # above; on Fashion-MNIST a 4-epoch fold model confuses shirt/pullover/coat and flags clean
-    # samples too (precision 0.66 with 8000 samples and a [32, 64] model): see the closing note.
+    # Measured here: precision 0.59, recall 0.89. Precision follows the fold models' accuracy on
+    # the true labels: their errors on clean shirts / T-shirts / pullovers / coats are counted as
+    # label issues (noise rate estimated 0.37 here). 0.85 / 0.85 needs the full training set and a
+    # [32, 64, 128] ConvNet (test_label_issues_full_fashion_mnist below, make test-full).
     assert recall >= 0.85 and precision >= 0.5, (precision, recall)
     # Far better than chance: a random flagging of as many samples has precision 0.2.
     assert precision > 2.5 * corrupted.float().mean().item()
+
+
+@pytest.mark.full
+@pytest.mark.skipif(not os.environ.get("LOOKALIKE_FULL"), reason="full Fashion-MNIST cross-training, ~22 min on "
+                    "2 cores: LOOKALIKE_FULL=1 (make test-full)")
+def test_label_issues_full_fashion_mnist(tmp_path):
+    # experiments/label_issues_fmnist.yaml: 20 % symmetric noise planted in all 60k training
+    # labels, out-of-fold probabilities of a [32, 64, 128] ConvNet (4 folds, 8 epochs).
+    # Measured (seed 0): prune_by_noise_rate P 0.851 R 0.940, both P 0.873 R 0.924, fold models'
+    # accuracy on the true labels 0.916. With the noise planted by seed 1 instead, the default
+    # rule gave P 0.846: the margin is thin, "both" is the safer rule at this model quality.
+    from lookalike import runner
+
+    out = runner.run(str(ROOT / "experiments" / "label_issues_fmnist.yaml"), [], out=str(tmp_path))
+    det = {d["filter_by"]: d for d in out["metrics"]["detection"]}
+    for how in ("prune_by_noise_rate", "both"):
+        assert det[how]["precision"] >= 0.85 and det[how]["recall"] >= 0.85, det[how]
+    assert det["both"]["corrupted"] == 12000
 
 
 def test_pred_probs_bad_input():

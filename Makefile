@@ -13,7 +13,7 @@ demo: bootstrap
 	$(PY) -m lookalike run experiments/fmnist_baseline.yaml
 
 ## make noisy-study: every noisy-label filter on Fashion-MNIST (5 noise settings x 3 seeds; long:
-## ~18 h on 2 CPU cores, ~1.5 h on one H100 with --set device=cuda)
+## ~28 h on 2 CPU cores by the measured 36-45 s per epoch, ~1.5 h on one H100 with --set device=cuda)
 noisy-study: bootstrap
 	$(PY) -m lookalike run experiments/noisy_fmnist.yaml
 

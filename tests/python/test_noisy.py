@@ -112,18 +112,18 @@ def test_label_issues_from_cross_trained_convnet(small_set):
     x, y = lookalike.data.fashion_mnist("train")
     x, y = x[:4000], y[:4000]
     noisy, corrupted, _, _ = inject_noise(y, kind="symmetric", rate=0.2, seed=1)
-    probs = cross_val_pred_probs(x, noisy, folds=4, epochs=4, batch_size=128, channels=[16, 32], lr=3e-3,
+    probs = cross_val_pred_probs(x, noisy, folds=4, epochs=10, batch_size=128, channels=[16, 32], lr=3e-3,
                                  seed=0)
     assert probs.shape == (4000, 10) and torch.allclose(probs.sum(1), torch.ones(4000), atol=1e-4)
     issues = find_label_issues(noisy, probs)
     tp = (issues & corrupted).sum().item()
     precision, recall = tp / max(issues.sum().item(), 1), tp / corrupted.sum().item()
-    # Measured here (2 threads): precision 0.561, recall 0.860; the fold models' accuracy on the
-    # true labels is 0.737, and precision follows it: their errors on clean shirts / T-shirts /
-    # pullovers / coats count as label issues (noise rate estimated 0.37 here). 0.85 / 0.85 needs
-    # the full training set and a [32, 64, 128] ConvNet (test_label_issues_full_fashion_mnist
-    # below, make test-full).
-    assert recall >= 0.85 and precision >= 0.5, (precision, recall)
+    # Measured here (2 threads): precision 0.615, recall 0.900 (4 epochs: 0.561 / 0.860, and 0.59 /
+    # 0.89 on an earlier machine). Precision follows the fold models' accuracy on the true labels
+    # (0.786 here): their errors on clean shirts / T-shirts / pullovers / coats count as label
+    # issues (noise rate estimated 0.33). 0.85 / 0.85 needs the full training set and a
+    # [32, 64, 128] ConvNet (test_label_issues_full_fashion_mnist below, make test-full).
+    assert recall >= 0.85 and precision >= 0.55, (precision, recall)
     # Far better than chance: a random flagging of as many samples has precision 0.2.
     assert precision > 2.5 * corrupted.float().mean().item()
 

@@ -92,8 +92,6 @@ SMALL_DETECTION = ["data.train_limit=600", "data.test_limit=100", "detection.epo
 
 
 def test_detection_only_study_trains_its_own_fold_models(tmp_path):
-    import torch
-
     from lookalike import noisy
     from lookalike.studies import noisy_labels
 

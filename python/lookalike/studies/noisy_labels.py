@@ -89,6 +89,14 @@ def load(cfg: Dict[str, Any]):
     return x_tr, y_tr, x_te, y_te, names
 
 
+def _fold_options(cfg: Dict[str, Any]) -> Dict[str, Any]:
+    """Training options of the detection's fold models: train, then detection.train, then the
+    detection's epochs (detection.epochs; 0: half of train.epochs)."""
+    det = cfg["detection"]
+    epochs = int(det["epochs"]) or max(1, int(cfg["train"]["epochs"]) // 2)
+    return dict(cfg["train"], **(det["train"] or {}), epochs=epochs)
+
+
 def _tag(setting: Dict[str, Any]) -> str:
     return f"{setting['kind']}-{int(round(100 * setting['rate']))}"
 
@@ -110,14 +118,16 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
         raise ValueError("nothing to run: strategies is empty, clean_reference and detection.enabled are false")
     if "epochs" in det_cfg["train"]:
         raise ValueError("detection.train.epochs: set the fold models' epochs with detection.epochs")
+    fold_options = _fold_options(cfg)
     t0 = time.perf_counter()
     x_tr, y_tr, x_te, y_te, names = load(cfg)
     num_classes = len(names)
     timings = {"load_s": time.perf_counter() - t0}
     base = dict(cfg["train"], threads=cfg["threads"], device=cfg["device"], num_classes=num_classes,
                 progress=cfg["train"].get("progress", "auto"))
+    fold_options = dict(base, **fold_options)
     if det_cfg["enabled"]:
-        train.make_options(**dict(base, **det_cfg["train"]))  # a bad fold-model option fails now, not hours in
+        train.make_options(**fold_options)  # a bad fold-model option fails now, not hours in
     runs: List[Dict[str, Any]] = []
     detection: List[Dict[str, Any]] = []
     clean_runs: List[Dict[str, Any]] = []
@@ -155,9 +165,8 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
                       f"best {row['best_accuracy']:.4f} ({row['seconds']:.0f} s)", flush=True)
             if det_cfg["enabled"] and seed == cfg["seeds"][0]:
                 t = time.perf_counter()
-                ep = int(det_cfg["epochs"]) or max(1, int(base["epochs"]) // 2)
                 probs = noisy.cross_val_pred_probs(x_tr, noisy_y, folds=int(det_cfg["folds"]), seed=seed,
-                                                   **dict(base, **det_cfg["train"], epochs=ep))
+                                                   **fold_options)
                 # How well the fold models know the true classes: their errors on clean samples
                 # are what confident learning mistakes for label issues.
                 oof_accuracy = float((probs.argmax(1) == y_tr).double().mean())
@@ -251,10 +260,9 @@ def _report(cfg, table, clean, detection) -> str:
                      for s in settings]
             lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
     if detection:
-        det = cfg["detection"]
-        fold = dict(cfg["train"], **(det["train"] or {}))
-        lines += ["", f"Label-issue detection against the planted noise (first seed; {det['folds']}-fold "
-                  f"cross-training, {det['epochs'] or max(1, int(cfg['train']['epochs']) // 2)} epochs, "
+        fold = _fold_options(cfg)
+        lines += ["", f"Label-issue detection against the planted noise (first seed; {cfg['detection']['folds']}-fold "
+                  f"cross-training, {fold['epochs']} epochs, "
                   f"channels {fold['channels']}, lr {fold['lr']}; fold acc. = out-of-fold accuracy on the true "
                   "labels):", "",
                   "| noise | filter_by | precision | recall | F1 | flagged | corrupted | est. noise rate | fold acc. |",

@@ -37,7 +37,8 @@ const torch::Tensor& queries() {
 #ifdef LOOKALIKE_HAVE_FAISS
 faiss::Index& raw_ivf() {
   static std::unique_ptr<faiss::Index> index = [] {
-    std::unique_ptr<faiss::Index> i(faiss::index_factory(kD, "IVF1024,Flat", faiss::METRIC_INNER_PRODUCT));
+    std::unique_ptr<faiss::Index> i(
+        faiss::index_factory(kD, "IVF1024,Flat", faiss::METRIC_INNER_PRODUCT));
     i->train(kN, base().data_ptr<float>());
     i->add(kN, base().data_ptr<float>());
     dynamic_cast<faiss::IndexIVF*>(i.get())->nprobe = kNprobe;
@@ -84,8 +85,8 @@ void FaissFlatIP_k10(benchmark::State& st) {
   std::vector<float> d(nq * 10);
   std::vector<faiss::Index::idx_t> l(nq * 10);
   for (auto _ : st) index.search(nq, queries().data_ptr<float>(), 10, d.data(), l.data());
-  st.counters["GFLOPs"] = benchmark::Counter(2.0 * nq * kN * kD * st.iterations() / 1e9,
-                                             benchmark::Counter::kIsRate);
+  st.counters["GFLOPs"] =
+      benchmark::Counter(2.0 * nq * kN * kD * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(Faiss_IVF)->Arg(1)->Arg(1000)->UseRealTime();
 BENCHMARK(VectorIndex_IVF)->Arg(1)->Arg(1000)->UseRealTime();
@@ -96,8 +97,8 @@ void FusedKnn_k10(benchmark::State& st) {
   const int64_t nq = st.range(0);
   auto q = queries().slice(0, 0, nq);
   for (auto _ : st) benchmark::DoNotOptimize(lookalike::index::fused_knn(q, base(), 10));
-  st.counters["GFLOPs"] = benchmark::Counter(2.0 * nq * kN * kD * st.iterations() / 1e9,
-                                             benchmark::Counter::kIsRate);
+  st.counters["GFLOPs"] =
+      benchmark::Counter(2.0 * nq * kN * kD * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(FusedKnn_k10)->Arg(kQ)->UseRealTime()->Unit(benchmark::kMillisecond);
 

@@ -67,7 +67,9 @@ def main() -> None:
         for k in a.k:
             ref = None
             for chunk in a.chunks:
-                fn = lambda: lookalike._core.eval.exact_knn(xq, xb, k, "ip", "torch", False, a.query_tile, rt, chunk)
+                opts = lookalike._core.eval.KnnOptions(metric="ip", backend="torch", query_tile=a.query_tile,
+                                                       reference_tile=rt, topk_chunk=chunk)
+                fn = lambda: lookalike._core.eval.exact_knn(xq, xb, k, opts)
                 t = cuda_time(fn)
                 ids = fn()[1]
                 same = 1.0 if ref is None else float((ids == ref).float().mean())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Dict, Iterable, Mapping
+from typing import Any, Callable, Dict, Iterable, Mapping, Sequence, Tuple
 
 import yaml
 
@@ -85,3 +85,24 @@ def _check_type(path: str, default: Any, value: Any) -> Any:
             raise ConfigError(f"config key '{path}' must be a list, got {value!r}")
         value = list(value)
     return value
+
+
+def _get(cfg: Mapping[str, Any], path: str) -> Any:
+    node: Any = cfg
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def check_applies(cfg: Mapping[str, Any], defaults: Mapping[str, Any],
+                  rules: Iterable[Tuple[Sequence[str], Callable[[Mapping[str, Any]], bool], str]]) -> None:
+    """Options that the chosen variant ignores are errors, not silently dropped: for each rule
+    (option paths, applies(cfg), when it applies), an option that does not apply must keep its
+    default. ``--set data.path=x.csv`` with ``data.set: shopee_dev`` is such an error."""
+    for paths, applies, when in rules:
+        if applies(cfg):
+            continue
+        for path in paths:
+            if _get(cfg, path) != _get(defaults, path):
+                raise ConfigError(f"config key '{path}' = {_get(cfg, path)!r} does not apply here: it is used only "
+                                  f"when {when}")

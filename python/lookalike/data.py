@@ -7,6 +7,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import torch
 
 from . import _core
+from .options import make
 from ._tensors import as_tensor
 
 
@@ -72,15 +73,9 @@ def product_catalog(root: Optional[str] = None, image_size: int = 64, *, limit: 
     """
     import pandas as pd
 
-    opts = _core.data.CatalogOptions()
-    opts.root = str(root or "")
-    opts.image_size = int(image_size)
-    opts.limit = int(limit)
-    opts.csv_name = csv_name
-    opts.image_dir = image_dir
-    opts.id_column = id_column
-    opts.required_columns = list(required_columns)
-    opts.threads = int(threads)
+    opts = make(_core.data.CatalogOptions, root=str(root or ""), image_size=int(image_size), limit=int(limit),
+                csv_name=csv_name, image_dir=image_dir, id_column=id_column,
+                required_columns=list(required_columns), threads=int(threads), where="product_catalog")
     cat = _core.data.read_catalog(opts)
     table = pd.DataFrame({name: col for name, col in zip(cat.names, cat.columns)})
     return Catalog(images=cat.images, table=table, ids=list(cat.ids),

@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from . import _core
+from .options import make
 
 __all__ = ["Bm25Index", "Listings", "listings", "load_set", "data_dir", "split_groups", "TextEncoder",
            "PIPELINES", "make_pipeline", "Matcher", "pair_features", "compare_pipelines", "cluster_scores",
@@ -37,12 +38,12 @@ best_f1_threshold = _d.best_f1_threshold
 
 
 class Bm25Index:
-    """BM25 (k1, b) over ``documents``; row i is document i. ``language``: Snowball stemmer
-    (``"none"`` for none)."""
+    """BM25 over ``documents``; row i is document i. ``options``: those of C++ ``Bm25Options``
+    (``k1``, ``b``, ``language``: Snowball stemmer, ``"none"`` for none)."""
 
-    def __init__(self, documents: Sequence[str], *, k1: float = 1.2, b: float = 0.75, language: str = "english"):
+    def __init__(self, documents: Sequence[str], **options: Any):
         docs = _texts(documents, "documents")
-        self._index = _d.Bm25Index(docs, float(k1), float(b), language)
+        self._index = _d.Bm25Index(docs, make(_d.Bm25Options, options, where="bm25"))
 
     def __len__(self) -> int:
         return self._index.size
@@ -51,20 +52,6 @@ class Bm25Index:
         """(ids int64 [nq, n], scores float32 [nq, n]), best first; id -1 where fewer matched.
         ``exclude_self``: query i is document i and is never its own candidate."""
         return self._index.search(_texts(queries, "queries"), int(n), bool(exclude_self))
-
-
-def _options(cls: Any, what: str, values: Dict[str, Any]) -> Any:
-    """A C++ option struct with ``values`` set; an unknown name or a wrong type is a ValueError."""
-    o = cls()
-    known = sorted(k for k in dir(o) if not k.startswith("_"))
-    for k, v in values.items():
-        if k not in known:
-            raise ValueError(f"unknown {what} option '{k}'; known: {', '.join(known)}")
-        try:
-            setattr(o, k, v)
-        except TypeError as e:
-            raise ValueError(f"{what} option {k}={v!r}: {e}") from None
-    return o
 
 
 def _texts(values: Sequence[str], name: str) -> list:
@@ -122,7 +109,7 @@ def _from_core(c: Any, groups: Optional[torch.Tensor]) -> Listings:
 def _read(path, *, id_col="id", title_col="title", group_col=None, text_cols=(), image_col=None,
           image_pattern=None, image_root=None, image_size=64, phash_col=None, attr_cols=(), id_prefix="",
           limit=0, threads=0):
-    return _d.read_listings(_options(_d.ListingsOptions, "listings", dict(
+    return _d.read_listings(make(_d.ListingsOptions, where="listings", **dict(
         path=str(path), id_col=id_col, title_col=title_col, group_col=group_col or "", text_cols=list(text_cols),
         image_col=image_col or "", image_pattern=image_pattern or "", image_root=str(image_root or ""),
         image_size=int(image_size), phash_col=phash_col or "", attr_cols=list(attr_cols), id_prefix=id_prefix,
@@ -230,9 +217,8 @@ def simulate_relistings(base: Listings, *, originals: int = 0, min_copies: int =
     n = len(base)
     if originals and originals > n:
         raise ValueError(f"relist.originals = {originals} but the catalogue has {n} items")
-    options = _options(_d.RelistOptions, "relist", dict(originals=int(originals), min_copies=int(min_copies),
-                                                        max_copies=int(max_copies), seed=int(seed)))
-    options.title = _options(_d.TitleNoise, "title noise", title_noise or {})
+    options = make(_d.RelistOptions, originals=int(originals), min_copies=int(min_copies),
+                   max_copies=int(max_copies), seed=int(seed), title=dict(title_noise or {}), where="relist")
     src, titles, images = _d.simulate_relistings(base.titles, base.images, options)
     src_t = torch.tensor(src, dtype=torch.int64)
     counts: Dict[int, int] = {}
@@ -263,14 +249,14 @@ def split_groups(groups: torch.Tensor, test_fraction: float, seed: int) -> Tuple
 
 def perturb_title(title: str, seed: int = 0, **noise: float) -> str:
     """A seller's re-typed ``title`` (word drop, swap, abbreviation, typo, boilerplate, case)."""
-    return _d.perturb_title(title, int(seed), _options(_d.TitleNoise, "title noise", noise))
+    return _d.perturb_title(title, int(seed), make(_d.TitleNoise, noise))
 
 
 def perturb_image(image: torch.Tensor, seed: int = 0, **noise: float) -> torch.Tensor:
     """A re-shot photo of ``image`` (uint8 [3, S, S]): crop and rescale (``min_crop``), mirror
     (``flip``), background tint (``background``), hue / saturation / value shifts, JPEG
     re-compression (``min_quality``..``max_quality``)."""
-    return _d.perturb_image(image, int(seed), _options(_d.PhotoNoise, "photo noise", noise))
+    return _d.perturb_image(image, int(seed), make(_d.PhotoNoise, noise))
 
 
 # ------------------------------------------------------------------------------------ encoders
@@ -278,22 +264,22 @@ def perturb_image(image: torch.Tensor, seed: int = 0, **noise: float) -> torch.T
 class TextEncoder:
     """Title encoder: hashed words + character n-grams -> IDF-weighted embedding bag ->
     projection, trained in C++ with an in-batch contrastive loss (positives: other offers of
-    the same training group, or a perturbed copy of the title)."""
+    the same training group, or a perturbed copy of the title). ``options``: C++
+    ``TextEncoderOptions`` in the flat form (``dim``, ``epochs``, ..., the hash's ``buckets``,
+    ``min_n``, ``max_n``, ``words``; ``noise`` as a dict); see ``TextEncoder.defaults()``."""
 
-    def __init__(self, *, buckets: int = 1 << 17, min_n: int = 3, max_n: int = 5, words: bool = True,
-                 dim: int = 128, epochs: int = 10, batch_size: int = 256, lr: float = 2e-3,
-                 temperature: float = 0.05, self_supervised: bool = True, seed: int = 0, device: str = "cpu",
-                 noise: Optional[Dict[str, float]] = None, _core_encoder: Any = None):
+    def __init__(self, *, _core_encoder: Any = None, **options: Any):
         if _core_encoder is None:
-            o = _options(_d.TextEncoderOptions, "text encoder", dict(
-                dim=int(dim), epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
-                temperature=float(temperature), self_supervised=bool(self_supervised), seed=int(seed), device=device))
-            o.hash = _options(_d.HashOptions, "hash", dict(buckets=int(buckets), min_n=int(min_n), max_n=int(max_n),
-                                                           words=bool(words)))
-            o.noise = _options(_d.TitleNoise, "title noise", noise or {})
+            o = _d.TextEncoderOptions()
+            o.update_flat(options, "text")
             _core_encoder = _d.TextEncoder(o)
         self._enc = _core_encoder
         self.history: List[Dict[str, float]] = []
+
+    @staticmethod
+    def defaults() -> Dict[str, Any]:
+        """Every option with its C++ default (flat form)."""
+        return dict(_d.TextEncoderOptions().to_flat_dict())
 
     def fit(self, texts: Sequence[str], groups: torch.Tensor, train_rows: torch.Tensor) -> "TextEncoder":
         self.history = [dict(h) for h in self._enc.fit(_texts(texts, "texts"), groups, train_rows)]
@@ -339,11 +325,10 @@ class Pipeline:
 
 class Bm25Pipeline(Pipeline):
     name = "bm25"
-    known = ("k1", "b", "language")
+    known = tuple(_d.Bm25Options.fields())
 
     def candidates(self, n):
-        o = self.options
-        idx = Bm25Index(self.items.texts, k1=o.get("k1", 1.2), b=o.get("b", 0.75), language=o.get("language", "english"))
+        idx = Bm25Index(self.items.texts, **self.options)
         return idx.search(self.items.texts, n, exclude_self=True)
 
 
@@ -362,8 +347,7 @@ class _VectorPipeline(Pipeline):
 
 class TextPipeline(_VectorPipeline):
     name = "text"
-    known = ("buckets", "min_n", "max_n", "words", "dim", "epochs", "batch_size", "lr", "temperature",
-             "self_supervised", "seed", "device", "noise", "index", "search")
+    known = tuple(_d.TextEncoderOptions().to_flat_dict()) + ("index", "search")
 
     def fit(self, items, train_rows):
         super().fit(items, train_rows)
@@ -447,9 +431,9 @@ class Matcher:
     """Logistic regression over pair features (C++ Newton solver, L2 ``l2`` on standardised
     features = sklearn ``C = 1 / l2``) with an operating ``threshold``."""
 
-    def __init__(self, *, l2: float = 1.0, threshold: float = 0.5, max_iter: int = 100):
-        self._m = _d.Matcher(_options(_d.MatcherOptions, "matcher", dict(l2=float(l2), max_iter=int(max_iter),
-                                                                          threshold=float(threshold))))
+    def __init__(self, **options: Any):
+        """``options``: those of C++ ``MatcherOptions`` (``l2``, ``max_iter``, ``tol``, ``threshold``)."""
+        self._m = _d.Matcher(make(_d.MatcherOptions, options, where="matcher"))
         self.feature_names: List[str] = []
 
     def fit(self, x: torch.Tensor, y: torch.Tensor, feature_names: Sequence[str] = ()) -> "Matcher":

@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import torch
 
 from . import _core
+from .options import make
 from ._tensors import as_tensor, check_same_kind
 
 
@@ -35,7 +36,8 @@ def retrieval_metrics(query: Any, query_labels: Any, reference: Any = None, refe
     ql = as_tensor(query_labels, "query_labels", torch.int64, dim=1)
     r = _vectors(reference, "reference") if reference is not None else None
     rl = as_tensor(reference_labels, "reference_labels", torch.int64, dim=1) if reference_labels is not None else None
-    out = dict(_core.eval.retrieval_metrics(q, ql, r, rl, ks, metric, backend))
+    o = make(_core.eval.RetrievalOptions, ks=ks, metric=metric, backend=backend)
+    out = dict(_core.eval.retrieval_metrics(q, ql, r, rl, o))
     for key in ("num_queries", "num_excluded"):
         out[key] = int(out[key])
     return out
@@ -46,8 +48,8 @@ def exact_knn(query: Any, reference: Any, k: int, *, metric: str = "ip", backend
     """(scores float32 ``[nq, k]``, indices int64 ``[nq, k]``), nearest first. ``metric="l2"``
     gives squared distances."""
     check_same_kind(query=query, reference=reference)
-    return tuple(_core.eval.exact_knn(_vectors(query, "query"), _vectors(reference, "reference"), int(k),
-                                      metric, backend, bool(exclude_self)))
+    o = make(_core.eval.KnnOptions, metric=metric, backend=backend, exclude_self=bool(exclude_self))
+    return tuple(_core.eval.exact_knn(_vectors(query, "query"), _vectors(reference, "reference"), int(k), o))
 
 
 def ground_truth(base: Any, queries: Any, k: int, *, metric: str = "ip",
@@ -114,11 +116,8 @@ def sweep(index_specs: Sequence[str], params: Optional[Dict[str, Sequence[Dict[s
         build_s = time.perf_counter() - t0
         memory = index.memory_bytes()
         for p in params.get(spec, [{}]):
-            bad = set(p) - {"nprobe", "ef_search"}
-            if bad:
-                raise ValueError(f"sweep: unknown search parameter(s) {sorted(bad)} for {spec!r}")
-            m = _core.index.measure_search(index._index, q, gt, int(k), int(p.get("nprobe", 0)),
-                                           int(p.get("ef_search", 0)), int(latency_queries))
+            sp = make(_core.index.SearchParams, p, where=f"sweep params of {spec!r}")
+            m = _core.index.measure_search(index._index, q, gt, int(k), sp, int(latency_queries))
             rows.append({"spec": spec, "nprobe": p.get("nprobe"), "ef_search": p.get("ef_search"), **m,
                          "build_s": build_s, "memory_bytes": memory})
     return pd.DataFrame(rows)

@@ -20,6 +20,7 @@ from typing import Any, Optional, Tuple
 import torch
 
 from . import _core
+from .options import make
 from ._tensors import as_tensor
 
 __all__ = ["ClusterResult", "Index", "UpdateLog", "threshold_clusters"]
@@ -89,8 +90,9 @@ class Index:
 
     def __init__(self, dim: int, spec: str = "Flat", metric: str = "ip", device: str = "cpu",
                  backend: str = "auto", rebuild_fraction: float = 0.1, *, _index=None):
-        self._index = _index if _index is not None else _core.index.VectorIndex(
-            int(dim), spec, metric, str(device), backend, float(rebuild_fraction))
+        self._index = _index if _index is not None else _core.index.VectorIndex(int(dim), make(
+            _core.index.IndexOptions, spec=spec, metric=metric, device=str(device), backend=backend,
+            rebuild_fraction=float(rebuild_fraction), where="Index"))
 
     # -- description ------------------------------------------------------------------------
     dim = property(lambda self: self._index.dim)
@@ -149,14 +151,13 @@ class Index:
                ef_search: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         """(scores float32 [nq, k], ids int64 [nq, k]), nearest first; id -1 where fewer than
         k items were found."""
-        return self._index.search(_vectors(query, "query"), int(k), int(nprobe or 0), int(ef_search or 0))
+        return self._index.search(_vectors(query, "query"), int(k), _params(nprobe, ef_search))
 
     def range_search(self, query: Any, threshold: float, *, nprobe: Optional[int] = None,
                      ef_search: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Every item with score > threshold (ip) or distance < threshold (l2), as
         (lims [nq+1], scores, ids): query i's hits are ``[lims[i], lims[i+1])``, nearest first."""
-        return self._index.range_search(_vectors(query, "query"), float(threshold), int(nprobe or 0),
-                                        int(ef_search or 0))
+        return self._index.range_search(_vectors(query, "query"), float(threshold), _params(nprobe, ef_search))
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
@@ -187,7 +188,11 @@ def threshold_clusters(x: Any, threshold: float, *, metric: str = "ip", k: int =
     """Groups items whose score passes ``threshold`` (> for ip, < for l2) into connected
     components. ``k=0`` links every passing pair (exact range search); ``k>0`` only each item's
     k nearest through index ``spec`` (for catalogues too large for all pairs)."""
-    labels, reps, sizes, edges, ratio = _core.index.threshold_clusters(
-        _vectors(x, "x"), float(threshold), metric, int(k), spec, int(nprobe or 0), int(ef_search or 0),
-        int(query_tile))
+    o = make(_core.index.ClusterOptions, metric=metric, k=int(k), spec=spec, query_tile=int(query_tile),
+             params={"nprobe": int(nprobe or 0), "ef_search": int(ef_search or 0)}, where="threshold_clusters")
+    labels, reps, sizes, edges, ratio = _core.index.threshold_clusters(_vectors(x, "x"), float(threshold), o)
     return ClusterResult(labels, reps, sizes, int(edges), float(ratio))
+
+
+def _params(nprobe: Optional[int], ef_search: Optional[int]) -> "_core.index.SearchParams":
+    return make(_core.index.SearchParams, nprobe=int(nprobe or 0), ef_search=int(ef_search or 0))

@@ -13,9 +13,10 @@ from typing import Any, Optional, Tuple
 import torch
 
 from . import _core
+from .options import make
 from ._tensors import as_tensor, check_same_kind
 
-__all__ = ["class_thresholds", "confident_joint", "cross_val_pred_probs", "estimate_noise_rate",
+__all__ = ["class_thresholds", "filters", "confident_joint", "cross_val_pred_probs", "estimate_noise_rate",
            "find_label_issues", "inject_noise", "rank_by_self_confidence", "realised_transition"]
 
 
@@ -46,8 +47,13 @@ def inject_noise(labels: Any, *, kind: str = "symmetric", rate: float = 0.2, num
     f = None if features is None else as_tensor(features, "features")
     if f is not None:
         f = f.reshape(f.shape[0], -1).to(torch.float32)
-    noisy, corrupted, T, rate = _core.noisy.inject_noise(y, kind, float(rate), int(num_classes), int(seed), t, f,
-                                                         float(instance_std))
+    o = make(_core.noisy.NoiseOptions, kind=kind, rate=float(rate), num_classes=int(num_classes), seed=int(seed),
+             instance_std=float(instance_std), where="inject_noise")
+    if t is not None:
+        o.transition = t
+    if f is not None:
+        o.features = f
+    noisy, corrupted, T, rate = _core.noisy.inject_noise(y, o)
     return noisy, corrupted, T, float(rate)
 
 
@@ -98,3 +104,8 @@ def cross_val_pred_probs(images: Any, labels: Any, *, folds: int = 4, seed: int 
     check_same_kind(images=images, labels=labels)
     opts = make_options(**{"progress": "off", **options})
     return _core.noisy.cross_val_pred_probs(_images(images), _labels(labels), int(folds), opts, int(seed))
+
+
+def filters() -> list:
+    """The noisy-label filter names ``fit(filter=...)`` takes, from the C++ registry."""
+    return list(_core.noisy.filters())

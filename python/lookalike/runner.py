@@ -19,6 +19,7 @@ def resolve(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = ()) -
                                  f"known: {sorted(studies.STUDIES)}")
     study = studies.get(name)
     cfg = config.merge(study.DEFAULTS, raw)
+    config.check_applies(cfg, study.DEFAULTS, getattr(study, "APPLIES", ()))
     return cfg
 
 

@@ -10,46 +10,18 @@ import torch
 from . import _core
 from ._tensors import as_tensor, check_same_kind
 
-MODEL_KEYS = ("channels", "blocks_per_stage", "embedding_dim", "num_classes", "dropout")
-TRAIN_KEYS = ("epochs", "batch_size", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
-              "schedule", "step_size", "gamma", "warmup_epochs", "seed", "threads", "device",
-              "mixed_precision", "augment", "checkpoint_dir", "resume", "log_path", "progress",
-              "eval_batch_size")
-FILTER_KEYS = ("filter", "forget_rate", "num_gradual", "exponent", "jocor_lambda",
-               "coteaching_plus_init_epoch", "history_epochs", "history_cycle", "history_min_lr_ratio",
-               "cl_folds", "cl_epochs", "cl_filter_by")
-
-
 def default_options() -> Dict[str, Any]:
-    """Every option ``fit`` takes, with its default (from the C++ ``TrainOptions``)."""
-    o = _core.train.TrainOptions()
-    d = {k: getattr(o, k) for k in TRAIN_KEYS}
-    d.update({k: getattr(o.model, k) for k in MODEL_KEYS})
-    d.update({k: getattr(o.filter, k) for k in FILTER_KEYS})
-    d["num_classes"] = 0  # 0: from the labels
-    return d
+    """Every option ``fit`` takes, with its default: the C++ ``TrainOptions`` in the flat keyword
+    form (the model's and the filter's fields lifted to the top)."""
+    return dict(_core.train.TrainOptions().to_flat_dict())
 
 
 def make_options(**options: Any) -> "_core.train.TrainOptions":
-    """Builds the C++ ``TrainOptions``; an unknown key is a ValueError listing the known ones."""
-    unknown = sorted(set(options) - set(TRAIN_KEYS) - set(MODEL_KEYS) - set(FILTER_KEYS))
-    if unknown:
-        raise ValueError(f"unknown training option(s) {unknown}; known: "
-                         f"{sorted(TRAIN_KEYS + MODEL_KEYS + FILTER_KEYS)}")
+    """Builds the C++ ``TrainOptions`` from flat keywords; an unknown key or a wrong type is a
+    ValueError naming it (and the known keys), a bad value one naming the option."""
     o = _core.train.TrainOptions()
-    m = o.model
-    f = o.filter
-    m.num_classes = 0
-    for k, v in options.items():
-        target = m if k in MODEL_KEYS else f if k in FILTER_KEYS else o
-        if v is None and k in ("checkpoint_dir", "log_path"):
-            v = ""
-        try:
-            setattr(target, k, list(v) if k == "channels" else v)
-        except TypeError as e:
-            raise ValueError(f"training option {k}={v!r}: {e}") from None
-    o.model = m
-    o.filter = f
+    o.update_flat({k: ("" if v is None and k in ("checkpoint_dir", "log_path") else v) for k, v in options.items()},
+                  "")
     o.validate()
     return o
 
@@ -119,7 +91,7 @@ def fit(images: Any, labels: Any, *, val: Optional[Tuple[Any, Any]] = None,
     validated after each epoch. ``options``: see ``default_options()`` (unknown keys raise).
     ``on_epoch(record)`` is called after each epoch; returning False stops early.
     Noisy labels: ``filter=`` one of none, small_loss, coteaching, coteaching_plus, jocor,
-    loss_history, confident_learning (with forget_rate, num_gradual, ... see FILTER_KEYS);
+    loss_history, confident_learning (with forget_rate, num_gradual, ... see default_options());
     ``clean_labels`` (when the noise was planted) adds label_precision and clean_recall of the
     kept samples to each epoch's record.
 

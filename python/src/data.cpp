@@ -6,6 +6,7 @@
 #include "lookalike/data/idx.h"
 #include "lookalike/data/image_io.h"
 #include "lookalike/data/split.h"
+#include "options.h"
 
 namespace lookalike::python {
 
@@ -25,17 +26,7 @@ void bind_data(py::module_& m) {
         py::call_guard<py::gil_scoped_release>());
   d.def("default_catalog_root", &default_catalog_root);
 
-  py::class_<CatalogOptions>(d, "CatalogOptions")
-      .def(py::init<>())
-      .def_readwrite("root", &CatalogOptions::root)
-      .def_readwrite("csv_name", &CatalogOptions::csv_name)
-      .def_readwrite("image_dir", &CatalogOptions::image_dir)
-      .def_readwrite("id_column", &CatalogOptions::id_column)
-      .def_readwrite("required_columns", &CatalogOptions::required_columns)
-      .def_readwrite("image_size", &CatalogOptions::image_size)
-      .def_readwrite("only_with_images", &CatalogOptions::only_with_images)
-      .def_readwrite("limit", &CatalogOptions::limit)
-      .def_readwrite("threads", &CatalogOptions::threads);
+  bind_options<CatalogOptions>(d, "CatalogOptions", "the product catalogue reader");
   py::class_<Catalog>(d, "Catalog")
       .def_readonly("ids", &Catalog::ids)
       .def_readonly("names", &Catalog::names)

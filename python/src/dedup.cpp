@@ -8,6 +8,7 @@
 #include "lookalike/dedup/relist.h"
 #include "lookalike/dedup/text.h"
 #include "lookalike/error.h"
+#include "options.h"
 
 namespace lookalike::python {
 
@@ -21,85 +22,19 @@ void bind_dedup(py::module_& m) {
   auto x = m.def_submodule("dedup", "duplicate-product candidates");
   x.def("have_xapian", &have_xapian);
 
-  // Option structs, set field by field from Python (lookalike.dedup checks the names).
-  py::class_<TitleNoise>(x, "TitleNoise")
-      .def(py::init<>())
-      .def_readwrite("drop", &TitleNoise::drop)
-      .def_readwrite("reorder", &TitleNoise::reorder)
-      .def_readwrite("abbreviate", &TitleNoise::abbreviate)
-      .def_readwrite("typo", &TitleNoise::typo)
-      .def_readwrite("boilerplate", &TitleNoise::boilerplate)
-      .def_readwrite("case_change", &TitleNoise::case_change);
-  py::class_<PhotoNoise>(x, "PhotoNoise")
-      .def(py::init<>())
-      .def_readwrite("min_crop", &PhotoNoise::min_crop)
-      .def_readwrite("flip", &PhotoNoise::flip)
-      .def_readwrite("background", &PhotoNoise::background)
-      .def_readwrite("hue", &PhotoNoise::hue)
-      .def_readwrite("saturation", &PhotoNoise::saturation)
-      .def_readwrite("value", &PhotoNoise::value)
-      .def_readwrite("jpeg", &PhotoNoise::jpeg)
-      .def_readwrite("min_quality", &PhotoNoise::min_quality)
-      .def_readwrite("max_quality", &PhotoNoise::max_quality);
-  py::class_<RelistOptions>(x, "RelistOptions")
-      .def(py::init<>())
-      .def_readwrite("originals", &RelistOptions::originals)
-      .def_readwrite("min_copies", &RelistOptions::min_copies)
-      .def_readwrite("max_copies", &RelistOptions::max_copies)
-      .def_readwrite("title", &RelistOptions::title)
-      .def_readwrite("photo", &RelistOptions::photo)
-      .def_readwrite("seed", &RelistOptions::seed);
-  py::class_<HashOptions>(x, "HashOptions")
-      .def(py::init<>())
-      .def_readwrite("buckets", &HashOptions::buckets)
-      .def_readwrite("min_n", &HashOptions::min_n)
-      .def_readwrite("max_n", &HashOptions::max_n)
-      .def_readwrite("words", &HashOptions::words);
-  py::class_<TextEncoderOptions>(x, "TextEncoderOptions")
-      .def(py::init<>())
-      .def_readwrite("hash", &TextEncoderOptions::hash)
-      .def_readwrite("dim", &TextEncoderOptions::dim)
-      .def_readwrite("epochs", &TextEncoderOptions::epochs)
-      .def_readwrite("batch_size", &TextEncoderOptions::batch_size)
-      .def_readwrite("lr", &TextEncoderOptions::lr)
-      .def_readwrite("temperature", &TextEncoderOptions::temperature)
-      .def_readwrite("self_supervised", &TextEncoderOptions::self_supervised)
-      .def_readwrite("noise", &TextEncoderOptions::noise)
-      .def_readwrite("seed", &TextEncoderOptions::seed)
-      .def_readwrite("device", &TextEncoderOptions::device);
-  py::class_<ListingsOptions>(x, "ListingsOptions")
-      .def(py::init<>())
-      .def_readwrite("path", &ListingsOptions::path)
-      .def_readwrite("id_col", &ListingsOptions::id_col)
-      .def_readwrite("title_col", &ListingsOptions::title_col)
-      .def_readwrite("group_col", &ListingsOptions::group_col)
-      .def_readwrite("text_cols", &ListingsOptions::text_cols)
-      .def_readwrite("image_col", &ListingsOptions::image_col)
-      .def_readwrite("image_pattern", &ListingsOptions::image_pattern)
-      .def_readwrite("image_root", &ListingsOptions::image_root)
-      .def_readwrite("image_size", &ListingsOptions::image_size)
-      .def_readwrite("phash_col", &ListingsOptions::phash_col)
-      .def_readwrite("attr_cols", &ListingsOptions::attr_cols)
-      .def_readwrite("id_prefix", &ListingsOptions::id_prefix)
-      .def_readwrite("limit", &ListingsOptions::limit)
-      .def_readwrite("threads", &ListingsOptions::threads);
-  py::class_<MatcherOptions>(x, "MatcherOptions")
-      .def(py::init<>())
-      .def_readwrite("l2", &MatcherOptions::l2)
-      .def_readwrite("max_iter", &MatcherOptions::max_iter)
-      .def_readwrite("tol", &MatcherOptions::tol)
-      .def_readwrite("threshold", &MatcherOptions::threshold);
+  bind_options<TitleNoise>(x, "TitleNoise", "a seller's re-typed title");
+  bind_options<PhotoNoise>(x, "PhotoNoise", "a re-shot photo");
+  bind_options<RelistOptions>(x, "RelistOptions", "simulated re-listings");
+  bind_options<HashOptions>(x, "HashOptions", "hashed word and character n-gram features");
+  auto text_options =
+      bind_options<TextEncoderOptions>(x, "TextEncoderOptions", "the title encoder");
+  bind_flat_options(text_options);
+  bind_options<ListingsOptions>(x, "ListingsOptions", "the listings reader");
+  bind_options<MatcherOptions>(x, "MatcherOptions", "the pair matcher");
+  bind_options<Bm25Options>(x, "Bm25Options", "BM25 (Xapian)");
   py::class_<Bm25Index>(x, "Bm25Index")
-      .def(py::init([](const std::vector<std::string>& docs, double k1, double b,
-                       const std::string& language) {
-             Bm25Options o;
-             o.k1 = k1;
-             o.b = b;
-             o.language = language;
-             return Bm25Index(docs, o);
-           }),
-           py::arg("documents"), py::arg("k1") = 1.2, py::arg("b") = 0.75,
-           py::arg("language") = "english", release)
+      .def(py::init<const std::vector<std::string>&, Bm25Options>(), py::arg("documents"),
+           py::arg("options") = Bm25Options(), release)
       .def_property_readonly("size", &Bm25Index::size)
       .def(
           "search",

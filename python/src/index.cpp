@@ -2,22 +2,17 @@
 
 #include "bindings.h"
 #include "lookalike/index/vector_index.h"
+#include "options.h"
 
 namespace lookalike::python {
-
-namespace {
-index::SearchParams params(int64_t nprobe, int64_t ef_search) {
-  index::SearchParams p;
-  p.nprobe = nprobe;
-  p.ef_search = ef_search;
-  return p;
-}
-}  // namespace
 
 void bind_index(py::module_& m) {
   auto x = m.def_submodule("index", "VectorIndex, update logs, threshold clustering, sweeps");
   using index::VectorIndex;
   const auto release = py::call_guard<py::gil_scoped_release>();
+  bind_options<index::IndexOptions>(x, "IndexOptions", "a vector index");
+  bind_options<index::SearchParams>(x, "SearchParams", "search-time parameters");
+  bind_options<index::ClusterOptions>(x, "ClusterOptions", "threshold clustering");
   py::class_<index::UpdateLog>(x, "UpdateLog")
       .def(py::init<>())
       .def("add", &index::UpdateLog::add, py::arg("vectors"), py::arg("ids"), release)
@@ -29,19 +24,8 @@ void bind_index(py::module_& m) {
       .def_static("load", &index::UpdateLog::load, py::arg("path"), release);
 
   py::class_<VectorIndex>(x, "VectorIndex")
-      .def(py::init([](int64_t dim, const std::string& spec, const std::string& metric,
-                       const std::string& device, const std::string& backend,
-                       double rebuild_fraction) {
-             index::IndexOptions o;
-             o.spec = spec;
-             o.metric = metric;
-             o.device = device;
-             o.backend = backend;
-             o.rebuild_fraction = rebuild_fraction;
-             return VectorIndex(dim, o);
-           }),
-           py::arg("dim"), py::arg("spec"), py::arg("metric"), py::arg("device"),
-           py::arg("backend"), py::arg("rebuild_fraction"), release)
+      .def(py::init<int64_t, index::IndexOptions>(), py::arg("dim"),
+           py::arg("options") = index::IndexOptions(), release)
       .def_property_readonly("dim", &VectorIndex::dim)
       .def_property_readonly("spec", [](const VectorIndex& v) { return v.options().spec; })
       .def_property_readonly("metric", [](const VectorIndex& v) { return v.options().metric; })
@@ -60,20 +44,20 @@ void bind_index(py::module_& m) {
       .def("remove", &VectorIndex::remove, py::arg("ids"), release)
       .def(
           "search",
-          [](const VectorIndex& v, const torch::Tensor& q, int64_t k, int64_t nprobe,
-             int64_t ef_search) {
-            auto r = v.search(q, k, params(nprobe, ef_search));
+          [](const VectorIndex& v, const torch::Tensor& q, int64_t k,
+             const index::SearchParams& p) {
+            auto r = v.search(q, k, p);
             return std::make_tuple(r.scores, r.indices);
           },
-          py::arg("query"), py::arg("k"), py::arg("nprobe") = 0, py::arg("ef_search") = 0, release)
+          py::arg("query"), py::arg("k"), py::arg("params") = index::SearchParams(), release)
       .def(
           "range_search",
-          [](const VectorIndex& v, const torch::Tensor& q, float threshold, int64_t nprobe,
-             int64_t ef_search) {
-            auto r = v.range_search(q, threshold, params(nprobe, ef_search));
+          [](const VectorIndex& v, const torch::Tensor& q, float threshold,
+             const index::SearchParams& p) {
+            auto r = v.range_search(q, threshold, p);
             return std::make_tuple(r.lims, r.scores, r.ids);
           },
-          py::arg("query"), py::arg("threshold"), py::arg("nprobe") = 0, py::arg("ef_search") = 0,
+          py::arg("query"), py::arg("threshold"), py::arg("params") = index::SearchParams(),
           release)
       .def(
           "apply",
@@ -89,33 +73,25 @@ void bind_index(py::module_& m) {
 
   x.def(
       "threshold_clusters",
-      [](const torch::Tensor& data, float threshold, const std::string& metric, int64_t k,
-         const std::string& spec, int64_t nprobe, int64_t ef_search, int64_t query_tile) {
-        index::ClusterOptions o;
-        o.metric = metric;
-        o.k = k;
-        o.spec = spec;
-        o.params = params(nprobe, ef_search);
-        o.query_tile = query_tile;
+      [](const torch::Tensor& data, float threshold, const index::ClusterOptions& o) {
         auto r = index::threshold_clusters(data, threshold, o);
         return std::make_tuple(r.labels, r.representatives, r.sizes, r.num_edges,
                                r.reduction_ratio);
       },
-      py::arg("x"), py::arg("threshold"), py::arg("metric"), py::arg("k"), py::arg("spec"),
-      py::arg("nprobe"), py::arg("ef_search"), py::arg("query_tile"), release);
+      py::arg("x"), py::arg("threshold"), py::arg("options") = index::ClusterOptions(), release);
   x.def(
       "measure_search",
       [](const VectorIndex& v, const torch::Tensor& q, const torch::Tensor& gt, int64_t k,
-         int64_t nprobe, int64_t ef_search, int64_t latency_queries) {
-        auto p = index::measure_search(v, q, gt, k, params(nprobe, ef_search), latency_queries);
+         const index::SearchParams& params, int64_t latency_queries) {
+        auto p = index::measure_search(v, q, gt, k, params, latency_queries);
         return std::map<std::string, double>{{"recall", p.recall},
                                              {"qps", p.qps},
                                              {"p50_ms", p.p50_ms},
                                              {"p90_ms", p.p90_ms},
                                              {"p99_ms", p.p99_ms}};
       },
-      py::arg("index"), py::arg("query"), py::arg("ground_truth"), py::arg("k"), py::arg("nprobe"),
-      py::arg("ef_search"), py::arg("latency_queries"), release);
+      py::arg("index"), py::arg("query"), py::arg("ground_truth"), py::arg("k"), py::arg("params"),
+      py::arg("latency_queries"), release);
 }
 
 }  // namespace lookalike::python

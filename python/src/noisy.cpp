@@ -2,31 +2,25 @@
 
 #include "bindings.h"
 #include "lookalike/noisy/confident.h"
+#include "lookalike/noisy/filter.h"
 #include "lookalike/noisy/noise.h"
+#include "lookalike/train/cross_val.h"
+#include "options.h"
 
 namespace lookalike::python {
 
 void bind_noisy(py::module_& m) {
   auto x = m.def_submodule("noisy", "label noise: simulation, confident learning");
   const auto release = py::call_guard<py::gil_scoped_release>();
+  x.def("filters", &noisy::filters, "the noisy-label filter names, from the C++ registry");
+  bind_options<noisy::NoiseOptions>(x, "NoiseOptions", "label-noise simulation");
   x.def(
       "inject_noise",
-      [](const torch::Tensor& labels, const std::string& kind, double rate, int64_t num_classes,
-         uint64_t seed, std::optional<torch::Tensor> transition,
-         std::optional<torch::Tensor> features, double instance_std) {
-        noisy::NoiseOptions o;
-        o.kind = kind;
-        o.rate = rate;
-        o.num_classes = num_classes;
-        o.seed = seed;
-        o.transition = transition.value_or(torch::Tensor());
-        o.features = features.value_or(torch::Tensor());
-        o.instance_std = instance_std;
+      [](const torch::Tensor& labels, const noisy::NoiseOptions& o) {
         auto r = noisy::inject_noise(labels, o);
         return std::make_tuple(r.noisy_labels, r.corrupted, r.transition, r.realised_rate);
       },
-      py::arg("labels"), py::arg("kind"), py::arg("rate"), py::arg("num_classes"), py::arg("seed"),
-      py::arg("transition"), py::arg("features"), py::arg("instance_std"), release);
+      py::arg("labels"), py::arg("options"), release);
   x.def("realised_transition", &noisy::realised_transition, py::arg("clean"), py::arg("noisy"),
         py::arg("num_classes") = 0, release);
   x.def("class_thresholds", &noisy::class_thresholds, py::arg("labels"), py::arg("pred_probs"),
@@ -43,7 +37,7 @@ void bind_noisy(py::module_& m) {
       "cross_val_pred_probs",
       [](const torch::Tensor& images, const torch::Tensor& labels, int64_t folds,
          const train::TrainOptions& options, uint64_t seed) {
-        return noisy::cross_val_pred_probs({images, labels}, folds, options, seed);
+        return train::cross_val_pred_probs({images, labels}, folds, options, seed);
       },
       py::arg("images"), py::arg("labels"), py::arg("folds"), py::arg("options"),
       py::arg("seed") = 0, release);

@@ -4,6 +4,7 @@
 #include "bindings.h"
 #include "lookalike/models/embed.h"
 #include "lookalike/train/trainer.h"
+#include "options.h"
 
 namespace lookalike::python {
 
@@ -13,57 +14,11 @@ void bind_train(py::module_& m) {
   using lookalike::models::ConvNetOptions;
   auto t = m.def_submodule("train", "models and the training loop");
 
-  py::class_<ConvNetOptions>(t, "ConvNetOptions")
-      .def(py::init<>())
-      .def_readwrite("in_channels", &ConvNetOptions::in_channels)
-      .def_readwrite("channels", &ConvNetOptions::channels)
-      .def_readwrite("blocks_per_stage", &ConvNetOptions::blocks_per_stage)
-      .def_readwrite("embedding_dim", &ConvNetOptions::embedding_dim)
-      .def_readwrite("num_classes", &ConvNetOptions::num_classes)
-      .def_readwrite("dropout", &ConvNetOptions::dropout);
-
-  py::class_<noisy::FilterOptions>(t, "FilterOptions")
-      .def(py::init<>())
-      .def_readwrite("filter", &noisy::FilterOptions::filter)
-      .def_readwrite("forget_rate", &noisy::FilterOptions::forget_rate)
-      .def_readwrite("num_gradual", &noisy::FilterOptions::num_gradual)
-      .def_readwrite("exponent", &noisy::FilterOptions::exponent)
-      .def_readwrite("jocor_lambda", &noisy::FilterOptions::jocor_lambda)
-      .def_readwrite("coteaching_plus_init_epoch",
-                     &noisy::FilterOptions::coteaching_plus_init_epoch)
-      .def_readwrite("history_epochs", &noisy::FilterOptions::history_epochs)
-      .def_readwrite("history_cycle", &noisy::FilterOptions::history_cycle)
-      .def_readwrite("history_min_lr_ratio", &noisy::FilterOptions::history_min_lr_ratio)
-      .def_readwrite("cl_folds", &noisy::FilterOptions::cl_folds)
-      .def_readwrite("cl_epochs", &noisy::FilterOptions::cl_epochs)
-      .def_readwrite("cl_filter_by", &noisy::FilterOptions::cl_filter_by);
-
-  py::class_<TrainOptions>(t, "TrainOptions")
-      .def(py::init<>())
-      .def_readwrite("epochs", &TrainOptions::epochs)
-      .def_readwrite("batch_size", &TrainOptions::batch_size)
-      .def_readwrite("optimizer", &TrainOptions::optimizer)
-      .def_readwrite("lr", &TrainOptions::lr)
-      .def_readwrite("momentum", &TrainOptions::momentum)
-      .def_readwrite("nesterov", &TrainOptions::nesterov)
-      .def_readwrite("weight_decay", &TrainOptions::weight_decay)
-      .def_readwrite("schedule", &TrainOptions::schedule)
-      .def_readwrite("step_size", &TrainOptions::step_size)
-      .def_readwrite("gamma", &TrainOptions::gamma)
-      .def_readwrite("warmup_epochs", &TrainOptions::warmup_epochs)
-      .def_readwrite("seed", &TrainOptions::seed)
-      .def_readwrite("threads", &TrainOptions::threads)
-      .def_readwrite("device", &TrainOptions::device)
-      .def_readwrite("mixed_precision", &TrainOptions::mixed_precision)
-      .def_readwrite("augment", &TrainOptions::augment)
-      .def_readwrite("checkpoint_dir", &TrainOptions::checkpoint_dir)
-      .def_readwrite("resume", &TrainOptions::resume)
-      .def_readwrite("log_path", &TrainOptions::log_path)
-      .def_readwrite("progress", &TrainOptions::progress)
-      .def_readwrite("eval_batch_size", &TrainOptions::eval_batch_size)
-      .def_readwrite("model", &TrainOptions::model)
-      .def_readwrite("filter", &TrainOptions::filter)
-      .def("validate", [](const TrainOptions& o) { validate(o); })
+  bind_options<ConvNetOptions>(t, "ConvNetOptions", "the ConvNet backbone's options");
+  bind_options<noisy::FilterOptions>(t, "FilterOptions", "the noisy-label filter's options");
+  auto train_options = bind_options<TrainOptions>(t, "TrainOptions", "the training loop's options");
+  bind_flat_options(train_options);
+  train_options.def("validate", [](const TrainOptions& o) { validate(o); })
       .def("to_json", [](const TrainOptions& o) { return to_json(o); });
 
   py::class_<ConvNet>(t, "ConvNet")

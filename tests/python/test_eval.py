@@ -64,8 +64,9 @@ def test_small_tiles_give_the_same_answer():
     rng = np.random.default_rng(2)
     q = torch.from_numpy(rng.standard_normal((500, 6)).astype(np.float32))
     ql = torch.from_numpy(rng.integers(0, 4, 500))
-    big = lookalike._core.eval.retrieval_metrics(q, ql, None, None, [1, 10], "ip", "auto", 1 << 24)
-    tiny = lookalike._core.eval.retrieval_metrics(q, ql, None, None, [1, 10], "ip", "auto", 1000)
+    core = lookalike._core.eval
+    big = core.retrieval_metrics(q, ql, None, None, core.RetrievalOptions(ks=[1, 10], max_entries=1 << 24))
+    tiny = core.retrieval_metrics(q, ql, None, None, core.RetrievalOptions(ks=[1, 10], max_entries=1000))
     assert big == pytest.approx(tiny, abs=1e-12)
 
 

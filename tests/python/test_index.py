@@ -281,7 +281,8 @@ def test_measure_search(data):
     x, q, ids = data
     index = build("Flat", "engine", x, ids)
     gt = index.search(q, 10)[1]
-    p = lookalike._core.index.measure_search(index._index, torch.from_numpy(q), gt, 10, 0, 0, 50)
+    p = lookalike._core.index.measure_search(index._index, torch.from_numpy(q), gt, 10,
+                                             lookalike._core.index.SearchParams(), 50)
     assert p["recall"] == 1.0 and p["qps"] > 0
     assert 0 < p["p50_ms"] <= p["p90_ms"] <= p["p99_ms"]
 
@@ -321,7 +322,7 @@ def test_sweep_and_cached_ground_truth(tmp_path):
     fig = lookalike.plot.recall_qps(table)
     lookalike.results.save_figure(fig, str(tmp_path / "sweep.png"))
     assert (tmp_path / "sweep.png").stat().st_size > 0
-    with pytest.raises(ValueError, match="unknown search parameter"):
+    with pytest.raises(ValueError, match=r"unknown option .*nprob.* \(SearchParams\)"):
         lookalike.eval.sweep(["Flat"], {"Flat": [{"nprob": 3}]}, x, q, k=10, cache_dir=tmp_path)
 
 

@@ -117,7 +117,11 @@ def test_detection_only_study_trains_its_own_fold_models(tmp_path):
     assert "label_precision.png" not in report and not (tmp_path / "label_precision.png").exists()
     with pytest.raises(ValueError, match="detection.epochs"):
         runner.run(cfg_path, SMALL_DETECTION + ["detection.train={epochs: 3}"], out=str(tmp_path / "bad"))
-    with pytest.raises(ValueError, match="unknown training option"):
+    with pytest.raises(ValueError, match=r"unknown option .* \(TrainOptions\); known: epochs"):
         runner.run(cfg_path, SMALL_DETECTION + ["detection.train={chanels: [8]}"], out=str(tmp_path / "bad"))
     with pytest.raises(ValueError, match="nothing to run"):
+        runner.run({"study": "noisy_labels", "strategies": [], "clean_reference": False, "detection": {"enabled": False}},
+                   out=str(tmp_path / "bad"))
+    # A detection option while detection is off would be ignored: an error naming it.
+    with pytest.raises(ValueError, match="'detection.folds' = 2 does not apply here: .* detection.enabled"):
         runner.run(cfg_path, SMALL_DETECTION + ["detection.enabled=false"], out=str(tmp_path / "bad"))

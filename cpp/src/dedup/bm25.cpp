@@ -7,6 +7,7 @@
 #endif
 
 #include "lookalike/error.h"
+#include "lookalike/index/drop_self.h"
 
 namespace lookalike::dedup {
 
@@ -82,25 +83,25 @@ std::pair<torch::Tensor, torch::Tensor> Bm25Index::search(const std::vector<std:
     LOOKALIKE_CHECK_ARG(nq == impl_->n, "Bm25Index.search: exclude_self needs one query per row (",
                         nq, " queries, ", impl_->n, " rows)");
   }
-  auto ids = torch::full({nq, n}, -1, torch::kLong);
-  auto scores = torch::full({nq, n}, 0.0f, torch::kFloat);
+  // With exclude_self: one more candidate, then the one helper that drops the query itself.
+  const int64_t depth = n + (exclude_self ? 1 : 0);
+  auto ids = torch::full({nq, depth}, -1, torch::kLong);
+  auto scores = torch::full({nq, depth}, 0.0f, torch::kFloat);
   auto ip = ids.accessor<int64_t, 2>();
   auto sp = scores.accessor<float, 2>();
   Xapian::Enquire enquire(impl_->db);
   enquire.set_weighting_scheme(Xapian::BM25Weight(impl_->options.k1, 0, 1, impl_->options.b, 0.5));
   for (int64_t q = 0; q < nq; ++q) {
     enquire.set_query(impl_->query_for(queries[q]));
-    auto mset = enquire.get_mset(0, static_cast<Xapian::doccount>(n + (exclude_self ? 1 : 0)));
+    auto mset = enquire.get_mset(0, static_cast<Xapian::doccount>(depth));
     int64_t w = 0;
-    for (auto it = mset.begin(); it != mset.end() && w < n; ++it) {
-      const int64_t row = static_cast<int64_t>(*it) - 1;
-      if (exclude_self && row == q) continue;
-      ip[q][w] = row;
+    for (auto it = mset.begin(); it != mset.end() && w < depth; ++it, ++w) {
+      ip[q][w] = static_cast<int64_t>(*it) - 1;
       sp[q][w] = static_cast<float>(it.get_weight());
-      ++w;
     }
   }
-  return {ids, scores};
+  if (!exclude_self) return {ids, scores};
+  return index::drop_self(ids, scores, n);
 }
 
 #else  // no Xapian in this build

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "lookalike/error.h"
+#include "lookalike/index/drop_self.h"
 
 namespace lookalike::eval {
 
@@ -77,10 +78,11 @@ std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
     const int64_t e = std::min(nq, s + tile);
     const int64_t k =
         std::min(available, std::max(max_k, r_tensor.slice(0, s, e).max().item<int64_t>()));
-    // Searching the set itself: k + 1 neighbours, each row skipping its own id (or, when a tie
-    // pushed it out of the list, its last entry).
+    // Searching the set itself: k + 1 neighbours less each row's own id (or, when a tie pushed
+    // it out of the list, its last entry).
     auto knn = index::exact_knn(query.slice(0, s, e), reference, same_source ? k + 1 : k, ko);
     knn.scores = torch::Tensor();  // only the ids are needed from here on
+    if (same_source) knn.indices = index::drop_self(knn.indices, {}, k, s).first;
     auto ids = knn.indices.accessor<int64_t, 2>();
     for (int64_t i = 0; i < e - s; ++i) {
       const int64_t q = s + i, r = rr[q];
@@ -91,7 +93,6 @@ std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
       std::vector<bool> found(options.ks.size(), false);
       for (int64_t c = 0; c < knn.indices.size(1) && rank < k; ++c) {
         const int64_t id = ids[i][c];
-        if (same_source && id == q) continue;
         ++rank;
         if (rl[id] != ql[q]) continue;
         ++hits;

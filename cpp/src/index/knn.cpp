@@ -3,9 +3,11 @@
 #include <torch/torch.h>
 
 #include <limits>
+#include <tuple>
 
 #include "fused_knn_impl.h"
 #include "lookalike/error.h"
+#include "lookalike/index/drop_self.h"
 
 #ifdef LOOKALIKE_HAVE_FAISS
 #include <faiss/IndexFlat.h>
@@ -49,26 +51,6 @@ void check_vectors(const torch::Tensor& x, const char* what, bool finite) {
 
 namespace {
 
-// Keeps, per row, the first k entries whose index is not the row's own (global) id.
-KnnResult drop_self(const KnnResult& in, int64_t first_row, int64_t k) {
-  const int64_t rows = in.indices.size(0), cols = in.indices.size(1);
-  KnnResult out{torch::empty({rows, k}, torch::kFloat), torch::empty({rows, k}, torch::kLong)};
-  auto si = in.scores.accessor<float, 2>();
-  auto ii = in.indices.accessor<int64_t, 2>();
-  auto so = out.scores.accessor<float, 2>();
-  auto io = out.indices.accessor<int64_t, 2>();
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t w = 0;
-    for (int64_t c = 0; c < cols && w < k; ++c) {
-      if (ii[r][c] == first_row + r) continue;
-      so[r][w] = si[r][c];
-      io[r][w] = ii[r][c];
-      ++w;
-    }
-  }
-  return out;
-}
-
 #ifdef LOOKALIKE_HAVE_FAISS
 KnnResult faiss_knn(const torch::Tensor& q, const torch::Tensor& ref, int64_t k,
                     const KnnOptions& o) {
@@ -90,7 +72,8 @@ KnnResult faiss_knn(const torch::Tensor& q, const torch::Tensor& ref, int64_t k,
                    torch::empty({e - s, kk}, torch::kLong)};
     index->search(e - s, qc.data_ptr<float>() + s * d, kk, tile.scores.data_ptr<float>(),
                   tile.indices.data_ptr<int64_t>());
-    if (o.exclude_self) tile = drop_self(tile, s, k);
+    if (o.exclude_self)
+      std::tie(tile.indices, tile.scores) = drop_self(tile.indices, tile.scores, k, s);
     out.scores.slice(0, s, e).copy_(tile.scores);
     out.indices.slice(0, s, e).copy_(tile.indices);
   }

@@ -8,7 +8,6 @@
 #include "by_class.h"
 #include "lookalike/data/split.h"
 #include "lookalike/error.h"
-#include "lookalike/models/embed.h"
 #include "lookalike/util/rng.h"
 
 namespace lookalike::noisy {
@@ -150,13 +149,12 @@ torch::Tensor find_label_issues(const torch::Tensor& labels, const torch::Tensor
   return by_class.logical_and(by_rate);
 }
 
-torch::Tensor cross_val_pred_probs(const data::Dataset& set, int64_t folds,
-                                   const train::TrainOptions& options, uint64_t seed) {
+torch::Tensor cross_val_pred_probs(const data::Dataset& set, int64_t folds, int64_t num_classes,
+                                   const FoldFit& fit, uint64_t seed) {
   data::check_images_labels(set.images, set.labels, "cross_val_pred_probs");
   LOOKALIKE_CHECK_ARG(folds >= 2 && folds <= set.size(), "folds must be in [2, N], got ", folds);
   const int64_t n = set.size();
-  const int64_t c = options.model.num_classes > 0 ? options.model.num_classes
-                                                  : set.labels.max().item<int64_t>() + 1;
+  const int64_t c = num_classes > 0 ? num_classes : set.labels.max().item<int64_t>() + 1;
   // Stratified folds: each class's seeded shuffle dealt round-robin.
   auto y = set.labels.cpu().contiguous();
   const auto members = detail::members_by_class(y, c);
@@ -168,21 +166,16 @@ torch::Tensor cross_val_pred_probs(const data::Dataset& set, int64_t folds,
     dealt += members[k].size();
   }
   auto probs = torch::empty({n, c}, torch::kFloat);
-  train::TrainOptions o = options;
-  o.model.num_classes = static_cast<int>(c);
-  o.checkpoint_dir.clear();
-  o.resume = false;
-  o.log_path.clear();
   for (int64_t f = 0; f < folds; ++f) {
     std::vector<int64_t> tr, te;
     for (int64_t i = 0; i < n; ++i) (fold[i] == f ? te : tr).push_back(i);
     auto tri = torch::tensor(tr, torch::kLong), tei = torch::tensor(te, torch::kLong);
     data::Dataset part{set.images.index_select(0, tri), set.labels.index_select(0, tri), {}};
-    o.seed = options.seed + 7919 * (f + 1);
-    auto model = train::Trainer(o).fit(part).model;
-    auto out =
-        models::infer(model, set.images.index_select(0, tei), o.eval_batch_size, o.device, true);
-    probs.index_copy_(0, tei, torch::softmax(out.logits.to(torch::kFloat), 1).cpu());
+    auto p = fit(part, set.images.index_select(0, tei), c, f);
+    LOOKALIKE_CHECK_ARG(p.dim() == 2 && p.size(0) == tei.numel() && p.size(1) == c,
+                        "cross_val_pred_probs: fold ", f, " returned probabilities of shape ",
+                        p.sizes(), ", expected [", tei.numel(), ", ", c, "]");
+    probs.index_copy_(0, tei, p.to(torch::kFloat).cpu());
   }
   return probs;
 }

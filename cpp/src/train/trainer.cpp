@@ -15,6 +15,7 @@
 #include "lookalike/error.h"
 #include "lookalike/models/embed.h"
 #include "lookalike/noisy/confident.h"
+#include "lookalike/train/cross_val.h"
 #include "lookalike/util/device.h"
 #include "lookalike/util/files.h"
 #include "lookalike/util/rng.h"
@@ -26,45 +27,16 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::ordered_json;
 
-ordered_json model_json(const models::ConvNetOptions& m) {
-  return {{"in_channels", m.in_channels},           {"channels", m.channels},
-          {"blocks_per_stage", m.blocks_per_stage}, {"embedding_dim", m.embedding_dim},
-          {"num_classes", m.num_classes},           {"dropout", m.dropout}};
-}
+// Options that do not shape the trajectory of training: a checkpoint resumes a run whose other
+// options (epochs too: the schedule depends on it; model and filter) are all the same. Every
+// option not named here is compared, so a new option is compared unless it is added here.
+const char* const kRunOnlyOptions[] = {"threads", "device",   "mixed_precision", "checkpoint_dir",
+                                       "resume",  "log_path", "progress",        "eval_batch_size"};
 
-ordered_json filter_json(const noisy::FilterOptions& f) {
-  return {{"filter", f.filter},
-          {"forget_rate", f.forget_rate},
-          {"num_gradual", f.num_gradual},
-          {"exponent", f.exponent},
-          {"jocor_lambda", f.jocor_lambda},
-          {"coteaching_plus_init_epoch", f.coteaching_plus_init_epoch},
-          {"history_epochs", f.history_epochs},
-          {"history_cycle", f.history_cycle},
-          {"history_min_lr_ratio", f.history_min_lr_ratio},
-          {"cl_folds", f.cl_folds},
-          {"cl_epochs", f.cl_epochs},
-          {"cl_filter_by", f.cl_filter_by}};
-}
-
-// Everything that shapes the trajectory of training (epochs too: the schedule depends on it):
-// a checkpoint only resumes a run with the same values; logging, progress, threads may change.
 ordered_json trajectory_json(const TrainOptions& o) {
-  return {{"epochs", o.epochs},
-          {"batch_size", o.batch_size},
-          {"optimizer", o.optimizer},
-          {"lr", o.lr},
-          {"momentum", o.momentum},
-          {"nesterov", o.nesterov},
-          {"weight_decay", o.weight_decay},
-          {"schedule", o.schedule},
-          {"step_size", o.step_size},
-          {"gamma", o.gamma},
-          {"warmup_epochs", o.warmup_epochs},
-          {"seed", o.seed},
-          {"augment", o.augment},
-          {"model", model_json(o.model)},
-          {"filter", filter_json(o.filter)}};
+  ordered_json j = util::options_json(o);
+  for (const char* key : kRunOnlyOptions) j.erase(key);
+  return j;
 }
 
 // Learning rate at fractional epoch t (0 <= t <= epochs).
@@ -181,7 +153,7 @@ void save_checkpoint(const std::string& dir, const TrainOptions& o,
     archive.write("filter_state", filter_archive);
     archive.write("epochs_done", c10::IValue(static_cast<int64_t>(epochs_done)));
     archive.write("trajectory", c10::IValue(trajectory_json(o).dump()));
-    archive.write("model_options", c10::IValue(model_json(o.model).dump()));
+    archive.write("model_options", c10::IValue(util::options_json(o.model).dump()));
     archive.write("history", c10::IValue(util::to_json_lines(history)));
     archive.save_to(tmp);
   });
@@ -262,35 +234,12 @@ void validate(const TrainOptions& o) {
   util::parse_device(o.device);
 }
 
-std::string to_json(const TrainOptions& o) {
-  ordered_json j = trajectory_json(o);
-  j["threads"] = o.threads;
-  j["device"] = o.device;
-  j["mixed_precision"] = o.mixed_precision;
-  j["checkpoint_dir"] = o.checkpoint_dir;
-  j["resume"] = o.resume;
-  j["log_path"] = o.log_path;
-  j["progress"] = o.progress;
-  j["eval_batch_size"] = o.eval_batch_size;
-  return j.dump();
-}
+std::string to_json(const TrainOptions& o) { return util::options_json(o).dump(); }
 
-std::string to_json(const models::ConvNetOptions& o) { return model_json(o).dump(); }
+std::string to_json(const models::ConvNetOptions& o) { return util::options_json(o).dump(); }
 
 models::ConvNetOptions model_options_from_json(const std::string& text) {
-  models::ConvNetOptions m;
-  try {
-    const auto j = nlohmann::json::parse(text);
-    m.in_channels = j.at("in_channels").get<int>();
-    m.channels = j.at("channels").get<std::vector<int>>();
-    m.blocks_per_stage = j.at("blocks_per_stage").get<int>();
-    m.embedding_dim = j.at("embedding_dim").get<int>();
-    m.num_classes = j.at("num_classes").get<int>();
-    m.dropout = j.at("dropout").get<double>();
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(detail::concat("model options are not valid JSON: ", e.what()));
-  }
-  return m;
+  return util::options_from_json_text<models::ConvNetOptions>(text, "model");
 }
 
 Trainer::Trainer(TrainOptions options) : options_(std::move(options)) {}
@@ -314,7 +263,11 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
                         "fit: val images are ", val.images.sizes(), ", train images are ",
                         train.images.sizes(), " (C, H, W must match)");
   }
-  o.model.in_channels = static_cast<int>(train.images.size(1));
+  const int channels = static_cast<int>(train.images.size(1));
+  LOOKALIKE_CHECK_ARG(o.model.in_channels <= 0 || o.model.in_channels == channels,
+                      "fit: model.in_channels = ", o.model.in_channels, " but the images have ",
+                      channels, " channels (leave it 0 to take it from the images)");
+  o.model.in_channels = channels;
   const int64_t max_label = train.labels.max().item<int64_t>();
   if (o.model.num_classes <= 0) o.model.num_classes = static_cast<int>(max_label + 1);
   LOOKALIKE_CHECK_ARG(max_label < o.model.num_classes, "fit: label ", max_label,
@@ -352,7 +305,7 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
       fold.resume = false;
       fold.log_path.clear();
       fold.progress = "off";
-      auto probs = noisy::cross_val_pred_probs(train, o.filter.cl_folds, fold, o.seed);
+      auto probs = cross_val_pred_probs(train, o.filter.cl_folds, fold, o.seed);
       excluded = noisy::find_label_issues(train.labels, probs, o.filter.cl_filter_by);
       cl_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     }

@@ -17,6 +17,7 @@ from typing import Any, Dict, List
 import torch
 
 from .. import _core, dedup, index, plot, results
+from ..options import defaults
 
 DEFAULTS: Dict[str, Any] = {
     "study": "dedup_recall",
@@ -41,9 +42,9 @@ DEFAULTS: Dict[str, Any] = {
     "ns": [1, 5, 10, 50],
     "pipelines": ["bm25", "text"],
     "baseline": "bm25",
-    "bm25": {"k1": 1.2, "b": 0.75, "language": "english"},
-    "text": {"epochs": 10, "dim": 256, "buckets": 131072, "min_n": 3, "max_n": 5, "batch_size": 256,
-             "lr": 0.002, "temperature": 0.05, "self_supervised": True, "index": "Flat"},
+    "bm25": defaults(_core.dedup.Bm25Options),
+    "text": {**{k: v for k, v in defaults(_core.dedup.TextEncoderOptions, flat=True).items() if k not in ("seed", "device")},
+             "dim": 256, "index": "Flat"},
     "image": {"label": "group", "epochs": 8, "batch_size": 64, "lr": 0.001, "channels": [32, 64, 128],
               "embedding_dim": 128, "augment": "flip", "index": "Flat", "progress": "off"},
     "phash": {},
@@ -58,6 +59,29 @@ DEFAULTS: Dict[str, Any] = {
     "report": {"gallery": 6, "histogram_features": ["cos_text", "cos_image", "title_jaccard", "phash_similarity",
                                                     "score_bm25"]},
 }
+
+
+_LISTINGS_KEYS = ("path", "id_col", "title_col", "group_col", "text_cols", "image_col", "image_pattern",
+                  "image_root", "phash_col", "attr_cols")
+
+# Options that only some variants read (found by reading run() and load() for every key): each
+# is an error when set while the variant ignores it.
+APPLIES = [
+    ([f"data.{k}" for k in _LISTINGS_KEYS], lambda c: c["data"]["set"] == "listings", "data.set is listings"),
+    (["data.root"], lambda c: c["data"]["set"] != "listings", "data.set names a shared set"),
+    (["data.relist"], lambda c: c["data"]["set"] == "fashion_products", "data.set is fashion_products"),
+    (["data.image_size"], lambda c: c["data"]["set"] == "fashion_products" or (
+        c["data"]["set"] == "listings" and bool(c["data"]["image_col"] or c["data"]["image_pattern"])),
+     "the listings have images (fashion_products, or listings with image_col / image_pattern)"),
+    *[([name], lambda c, name=name: name in c["pipelines"], f"'{name}' is among the pipelines")
+      for name in ("bm25", "text", "image", "phash")],
+    (["matcher.n", "matcher.l2"], lambda c: c["matcher"]["enabled"] and not c["matcher"]["from"],
+     "the matcher is fitted here (matcher.enabled, no matcher.from)"),
+    (["matcher.numeric_attrs", "matcher.from"], lambda c: c["matcher"]["enabled"], "matcher.enabled"),
+    (["clustering.embedding", "clustering.thresholds", "clustering.matcher_n"], lambda c: c["clustering"]["enabled"],
+     "clustering.enabled"),
+    (["clustering.matcher_n"], lambda c: c["matcher"]["enabled"], "matcher.enabled"),
+]
 
 
 class RecallStudy:

@@ -16,9 +16,9 @@ from typing import Any, Dict, List
 
 import torch
 
-from .. import data, noisy, plot, results, train
+from .. import _core, data, noisy, plot, results, train
 
-STRATEGIES = ["none", "small_loss", "coteaching", "coteaching_plus", "jocor", "loss_history", "confident_learning"]
+STRATEGIES = list(_core.noisy.filters())  # the C++ registry's names
 
 DEFAULTS: Dict[str, Any] = {
     "study": "noisy_labels",
@@ -58,6 +58,15 @@ DEFAULTS: Dict[str, Any] = {
         "train": None,        # fold-model training options that differ from train (e.g. channels, lr)
     },
 }
+
+
+# Options that only some variants read; setting one the variant ignores is an error.
+APPLIES = [
+    (["data.image_size", "data.target", "data.top_classes", "data.test_fraction"],
+     lambda c: c["data"]["dataset"] == "products", "data.dataset is products"),
+    (["detection.folds", "detection.epochs", "detection.filter_by", "detection.train"],
+     lambda c: c["detection"]["enabled"], "detection.enabled"),
+]
 
 
 def _subset(x: torch.Tensor, y: torch.Tensor, limit: int, seed: int):

@@ -5,6 +5,8 @@
 
 #include <torch/types.h>
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::data {
 
 struct CatalogOptions {
@@ -18,6 +20,8 @@ struct CatalogOptions {
   int64_t limit = 0;  // keep the first `limit` rows (after filtering); 0: all
   int threads = 0;    // decoding threads (<= 0: current torch thread count)
 };
+LOOKALIKE_OPTIONS(CatalogOptions, root, csv_name, image_dir, id_column, required_columns,
+                  image_size, only_with_images, limit, threads)
 
 /// Rows of a catalogue. columns[j][i] is the cell of column `names[j]` for item i
 /// (empty string for an empty cell).

@@ -11,6 +11,8 @@
 
 #include <torch/types.h>
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::data {
 
 struct Batch {
@@ -27,6 +29,7 @@ struct LoaderOptions {
   std::string augment = "none";  // "none", "flip" (horizontal), "flip_crop" (+ 4 px pad-crop)
   int prefetch = 3;              // batches queued ahead
 };
+LOOKALIKE_OPTIONS(LoaderOptions, batch_size, shuffle, drop_last, seed, augment, prefetch)
 
 /// Iterates one epoch of (images, labels) in batches. images: uint8 or float [N, C, H, W];
 /// labels: int64 [N]. Construction starts the worker; destruction stops it.

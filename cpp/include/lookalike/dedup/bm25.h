@@ -7,6 +7,8 @@
 
 #include <torch/types.h>
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::dedup {
 
 struct Bm25Options {
@@ -14,6 +16,7 @@ struct Bm25Options {
   double b = 0.75;                   // length normalisation
   std::string language = "english";  // Snowball stemmer; "none": no stemming
 };
+LOOKALIKE_OPTIONS(Bm25Options, k1, b, language)
 
 /// True when this build links Xapian.
 bool have_xapian();

@@ -5,6 +5,8 @@
 
 #include <torch/types.h>
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::dedup {
 
 struct MatcherOptions {
@@ -13,6 +15,7 @@ struct MatcherOptions {
   double tol = 1e-9;  // stop when the Newton step's largest entry is below this
   double threshold = 0.5;
 };
+LOOKALIKE_OPTIONS(MatcherOptions, l2, max_iter, tol, threshold)
 
 class Matcher {
  public:

@@ -12,6 +12,8 @@
 
 #include "lookalike/dedup/text.h"
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::dedup {
 
 struct PhotoNoise {
@@ -23,6 +25,8 @@ struct PhotoNoise {
   double jpeg = 1.0;                       // probability of JPEG re-compression
   int min_quality = 30, max_quality = 80;  // at a quality drawn from this range
 };
+LOOKALIKE_OPTIONS(PhotoNoise, min_crop, flip, background, hue, saturation, value, jpeg, min_quality,
+                  max_quality)
 
 /// A re-shot version of an RGB image (uint8 [3, S, S]); needs OpenCV.
 torch::Tensor perturb_image(const torch::Tensor& image, std::mt19937_64& rng,
@@ -36,6 +40,7 @@ struct RelistOptions {
   PhotoNoise photo;
   uint64_t seed = 0;
 };
+LOOKALIKE_OPTIONS(RelistOptions, originals, min_copies, max_copies, title, photo, seed)
 
 /// Re-listings of `titles` (and `images` uint8 [N, 3, S, S] when defined): source[i] is the row
 /// each new listing copies; titles and images are the re-typed title and re-shot photo.

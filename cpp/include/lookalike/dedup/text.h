@@ -13,6 +13,8 @@
 
 #include "lookalike/util/json.h"
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::dedup {
 
 /// Lower-cased (ASCII) words: maximal runs of letters, digits and non-ASCII bytes.
@@ -24,6 +26,7 @@ struct HashOptions {
   int max_n = 5;
   bool words = true;  // whole words as features too
 };
+LOOKALIKE_OPTIONS(HashOptions, buckets, min_n, max_n, words)
 
 /// Feature bucket ids of one text (with repeats), in [0, buckets).
 std::vector<int64_t> hash_features(const std::string& text, const HashOptions& options);
@@ -36,6 +39,7 @@ struct TitleNoise {
   double drop = 0.15, reorder = 0.5, abbreviate = 0.3, typo = 0.2, boilerplate = 0.4,
          case_change = 0.2;
 };
+LOOKALIKE_OPTIONS(TitleNoise, drop, reorder, abbreviate, typo, boilerplate, case_change)
 std::string perturb_title(const std::string& title, std::mt19937_64& rng,
                           const TitleNoise& noise = {});
 
@@ -51,6 +55,8 @@ struct TextEncoderOptions {
   uint64_t seed = 0;
   std::string device = "cpu";
 };
+LOOKALIKE_OPTIONS(TextEncoderOptions, hash, dim, epochs, batch_size, lr, temperature,
+                  self_supervised, noise, seed, device)
 
 class TextEncoder {
  public:

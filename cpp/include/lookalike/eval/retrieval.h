@@ -14,6 +14,8 @@
 
 #include "lookalike/index/knn.h"
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::eval {
 
 struct RetrievalOptions {
@@ -22,6 +24,7 @@ struct RetrievalOptions {
   std::string backend = "auto";       // kNN backend, see index::KnnOptions
   int64_t max_entries = 1 << 23;      // cap on query_tile * k ids held at once (12 B each)
 };
+LOOKALIKE_OPTIONS(RetrievalOptions, ks, metric, backend, max_entries)
 
 /// query: float32 [nq, d], query_labels: int64 [nq]; reference/reference_labels: the same for
 /// a separate reference set, or undefined tensors to search the query set against itself

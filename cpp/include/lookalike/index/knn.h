@@ -4,6 +4,8 @@
 
 #include <torch/types.h>
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::index {
 
 struct KnnOptions {
@@ -18,10 +20,12 @@ struct KnnOptions {
   // many columns, then top k of the survivors), which is faster than one top-k over wide rows
   // on CUDA; 0: one stage.
   int64_t topk_chunk = 0;
-  bool exclude_self = false;       // query i is reference i: drop it from its own list
-  bool check_finite = true;        // scan both sets for NaN/Inf (O(n d)); a caller that already
-                                   // checked them, e.g. once for many query tiles, may skip it
+  bool exclude_self = false;  // query i is reference i: drop it from its own list
+  bool check_finite = true;   // scan both sets for NaN/Inf (O(n d)); a caller that already
+                              // checked them, e.g. once for many query tiles, may skip it
 };
+LOOKALIKE_OPTIONS(KnnOptions, metric, backend, query_tile, reference_tile, topk_chunk, exclude_self,
+                  check_finite)
 
 struct KnnResult {
   torch::Tensor scores;   // float32 [nq, k]: inner products (ip) or squared distances (l2)

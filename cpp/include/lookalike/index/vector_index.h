@@ -16,6 +16,8 @@
 
 #include "lookalike/index/knn.h"
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::index {
 
 struct IndexOptions {
@@ -25,11 +27,13 @@ struct IndexOptions {
   std::string backend = "auto";   // "auto" (engine for Flat, else faiss) | "engine" | "faiss"
   double rebuild_fraction = 0.1;  // no in-place removal: rebuild when dead > fraction x stored
 };
+LOOKALIKE_OPTIONS(IndexOptions, spec, metric, device, backend, rebuild_fraction)
 
 struct SearchParams {
   int64_t nprobe = 0;     // IVF: inverted lists visited per query (0: the index's setting)
   int64_t ef_search = 0;  // HNSW: candidate list size (0: the index's setting)
 };
+LOOKALIKE_OPTIONS(SearchParams, nprobe, ef_search)
 
 struct RangeResult {
   torch::Tensor lims;    // int64 [nq + 1]: query i's hits are entries lims[i] .. lims[i+1]-1
@@ -122,6 +126,7 @@ struct ClusterOptions {
   SearchParams params;        // search parameters of that index
   int64_t query_tile = 1024;  // queries per range/k-NN search call
 };
+LOOKALIKE_OPTIONS(ClusterOptions, metric, k, spec, params, query_tile)
 
 struct ClusterResult {
   torch::Tensor labels;           // int64 [n]: cluster of each item, 0.. in order of first item

@@ -11,16 +11,20 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::models {
 
 struct ConvNetOptions {
-  int in_channels = 1;
+  int in_channels = 0;  // 0: from the training images (Trainer); must match them when set
   std::vector<int> channels = {32, 64, 128};  // one stage per entry
   int blocks_per_stage = 1;                   // conv-BN-ReLU blocks in each stage
   int embedding_dim = 128;
-  int num_classes = 10;
+  int num_classes = 0;   // 0: from the training labels (Trainer); a ConvNet needs it > 0
   double dropout = 0.0;  // before the head
 };
+LOOKALIKE_OPTIONS(ConvNetOptions, in_channels, channels, blocks_per_stage, embedding_dim,
+                  num_classes, dropout)
 
 /// Output of a forward pass.
 ///   logits: [B, num_classes]; embedding: [B, embedding_dim] (not normalised).

@@ -1,12 +1,13 @@
 #pragma once
 // Confident learning (Northcutt et al., JAIR 2021): per-class confidence thresholds, the
 // confident joint, label-issue detection by its pruning rules, out-of-fold probabilities.
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include <torch/types.h>
 
 #include "lookalike/data/dataset.h"
-#include "lookalike/train/trainer.h"
 
 namespace lookalike::noisy {
 
@@ -38,10 +39,19 @@ torch::Tensor find_label_issues(const torch::Tensor& labels, const torch::Tensor
 /// Sample indices ordered by self-confidence p[label], least confident first (int64 [N]).
 torch::Tensor rank_by_self_confidence(const torch::Tensor& labels, const torch::Tensor& pred_probs);
 
-/// Out-of-fold predicted probabilities (float32 [N, C]) by K-fold cross-training: fold f
-/// (stratified, seeded) is predicted by a model trained with `options` on the other folds.
-torch::Tensor cross_val_pred_probs(const data::Dataset& set, int64_t folds,
-                                   const train::TrainOptions& options, uint64_t seed = 0);
+/// Trains a model on one fold's training part and predicts the held-out part: returns class
+/// probabilities (float32 [M, C]) of `held_out` (images [M, ...]). `fold` is 0-based; the
+/// model must output `num_classes` classes.
+using FoldFit =
+    std::function<torch::Tensor(const data::Dataset& train_part, const torch::Tensor& held_out,
+                                int64_t num_classes, int64_t fold)>;
+
+/// Out-of-fold predicted probabilities (float32 [N, C]) by K-fold cross-training: the folds are
+/// stratified and seeded; fold f is predicted by `fit` trained on the other folds (as cleanlab's
+/// estimate_cv_predicted_probabilities takes any classifier). num_classes <= 0: max label + 1.
+/// The Trainer's version is train::cross_val_pred_probs.
+torch::Tensor cross_val_pred_probs(const data::Dataset& set, int64_t folds, int64_t num_classes,
+                                   const FoldFit& fit, uint64_t seed = 0);
 
 /// Throws InvalidArgument unless pred_probs is float [N, C] with N = labels.numel(), rows in
 /// [0, 1] summing to 1 (tolerance 1e-3), and labels lie in [0, C).

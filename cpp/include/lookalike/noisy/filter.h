@@ -8,6 +8,8 @@
 
 #include <torch/types.h>
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::noisy {
 
 struct FilterOptions {
@@ -26,6 +28,12 @@ struct FilterOptions {
   int cl_epochs = 0;                   // confident_learning: epochs per fold model (0: half)
   std::string cl_filter_by = "prune_by_noise_rate";
 };
+LOOKALIKE_OPTIONS(FilterOptions, filter, forget_rate, num_gradual, exponent, jocor_lambda,
+                  coteaching_plus_init_epoch, history_epochs, history_cycle, history_min_lr_ratio,
+                  cl_folds, cl_epochs, cl_filter_by)
+
+/// The registered filter names ("none", "small_loss", ...), in registry order.
+std::vector<std::string> filters();
 
 /// Throws InvalidArgument naming the first bad option.
 void validate(const FilterOptions& options);

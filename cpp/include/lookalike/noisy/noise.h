@@ -6,6 +6,8 @@
 
 #include <torch/types.h>
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::noisy {
 
 struct NoiseOptions {
@@ -17,6 +19,7 @@ struct NoiseOptions {
   torch::Tensor features;     // instance: float [N, D] per sample (e.g. flattened images)
   double instance_std = 0.1;  // instance: spread of the per-sample flip rates around `rate`
 };
+LOOKALIKE_OPTIONS(NoiseOptions, kind, rate, num_classes, seed, transition, features, instance_std)
 
 struct NoiseResult {
   torch::Tensor noisy_labels;  // int64 [N]

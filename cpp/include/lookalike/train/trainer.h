@@ -9,6 +9,8 @@
 #include "lookalike/noisy/filter.h"
 #include "lookalike/util/json.h"
 
+#include "lookalike/util/options.h"
+
 namespace lookalike::train {
 
 struct TrainOptions {
@@ -36,6 +38,10 @@ struct TrainOptions {
   models::ConvNetOptions model;
   noisy::FilterOptions filter;  // noisy-label strategy; "none": plain cross-entropy
 };
+LOOKALIKE_OPTIONS(TrainOptions, epochs, batch_size, optimizer, lr, momentum, nesterov, weight_decay,
+                  schedule, step_size, gamma, warmup_epochs, seed, threads, device, mixed_precision,
+                  augment, checkpoint_dir, resume, log_path, progress, eval_batch_size, model,
+                  filter)
 
 /// Checks every option; throws InvalidArgument naming the first bad one.
 void validate(const TrainOptions& options);

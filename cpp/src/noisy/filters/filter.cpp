@@ -3,20 +3,58 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "lookalike/error.h"
 
 namespace lookalike::noisy {
 
+namespace {
+struct FilterArgs {
+  const FilterOptions& options;
+  int64_t n;
+  int epochs;
+  double base_lr;
+  const torch::Tensor& excluded;
+};
+using Factory = std::unique_ptr<SampleFilter> (*)(const FilterArgs&);
+
+// The registry: a strategy is its file (cpp/src/noisy/filters/<name>.cpp) plus its line here.
+const std::vector<std::pair<std::string, Factory>>& registry() {
+  static const std::vector<std::pair<std::string, Factory>> table = {
+      {"none", [](const FilterArgs&) { return make_none_filter(); }},
+      {"small_loss", [](const FilterArgs& a) { return make_small_loss_filter(a.options); }},
+      {"coteaching", [](const FilterArgs& a) { return make_coteaching_filter(a.options, false); }},
+      {"coteaching_plus",
+       [](const FilterArgs& a) { return make_coteaching_filter(a.options, true); }},
+      {"jocor", [](const FilterArgs& a) { return make_jocor_filter(a.options); }},
+      {"loss_history",
+       [](const FilterArgs& a) {
+         return make_loss_history_filter(a.options, a.n, a.epochs, a.base_lr);
+       }},
+      {"confident_learning",
+       [](const FilterArgs& a) {
+         LOOKALIKE_CHECK_ARG(a.excluded.defined() && a.excluded.numel() == a.n,
+                             "confident_learning needs the detected issues (bool [", a.n, "])");
+         return make_excluding_filter(a.excluded);
+       }},
+  };
+  return table;
+}
+}  // namespace
+
+std::vector<std::string> filters() {
+  std::vector<std::string> names;
+  for (const auto& entry : registry()) names.push_back(entry.first);
+  return names;
+}
+
 void validate(const FilterOptions& o) {
-  static const char* names[] = {"none",  "small_loss",   "coteaching",        "coteaching_plus",
-                                "jocor", "loss_history", "confident_learning"};
-  bool known = false;
-  for (const char* n : names) known = known || o.filter == n;
-  LOOKALIKE_CHECK_ARG(known, "filter must be one of none, small_loss, coteaching, ",
-                      "coteaching_plus, jocor, loss_history, confident_learning; got '", o.filter,
-                      "'");
+  const auto names = filters();
+  LOOKALIKE_CHECK_ARG(std::find(names.begin(), names.end(), o.filter) != names.end(),
+                      "filter must be one of ", util::join_names(names), "; got '", o.filter, "'");
   LOOKALIKE_CHECK_ARG(o.forget_rate >= 0 && o.forget_rate < 1,
                       "forget_rate must be in [0, 1), got ", o.forget_rate);
   LOOKALIKE_CHECK_ARG(o.num_gradual >= 0, "num_gradual must be >= 0, got ", o.num_gradual);
@@ -63,15 +101,9 @@ torch::Tensor masked_mean(const torch::Tensor& loss, const torch::Tensor& kept) 
 std::unique_ptr<SampleFilter> make_filter(const FilterOptions& o, int64_t n, int epochs,
                                           double base_lr, const torch::Tensor& excluded) {
   validate(o);
-  if (o.filter == "none") return make_none_filter();
-  if (o.filter == "small_loss") return make_small_loss_filter(o);
-  if (o.filter == "coteaching") return make_coteaching_filter(o, false);
-  if (o.filter == "coteaching_plus") return make_coteaching_filter(o, true);
-  if (o.filter == "jocor") return make_jocor_filter(o);
-  if (o.filter == "loss_history") return make_loss_history_filter(o, n, epochs, base_lr);
-  LOOKALIKE_CHECK_ARG(excluded.defined() && excluded.numel() == n,
-                      "confident_learning needs the detected issues (bool [", n, "])");
-  return make_excluding_filter(excluded);
+  for (const auto& [name, factory] : registry())
+    if (name == o.filter) return factory({o, n, epochs, base_lr, excluded});
+  throw InvalidArgument("unreachable: validate checked the filter name");
 }
 
 }  // namespace lookalike::noisy

@@ -98,8 +98,8 @@ NOISY = [
         "                                   channels=[8, 16] if SMALL else [32, 64], batch_size=128, seed=0)\n"
         "for how in ['prune_by_noise_rate', 'prune_by_class', 'both', 'confident_learning']:\n"
         "    issues = noisy.find_label_issues(sym_y, probs, filter_by=how)\n"
-        "    tp = int((issues & sym_bad).sum())\n"
-        "    print(f'{how:20s} precision {tp / max(int(issues.sum()), 1):.3f}  recall {tp / int(sym_bad.sum()):.3f}')\n"
+        "    q = lookalike.eval.prf(issues, sym_bad)\n"
+        "    print(f'{how:20s} precision {q[\"precision\"]:.3f}  recall {q[\"recall\"]:.3f}')\n"
         "print('estimated noise rate', round(noisy.estimate_noise_rate(sym_y, probs), 3))"),
 ]
 
@@ -109,7 +109,7 @@ DEDUP = [
         "Coupang's study as a tool: each pipeline proposes n candidates per listing — `bm25` "
         "(Xapian), `text` (the C++ title encoder + vector index), `phash` (Hamming distance on "
         "Shopee's 64-bit image hash, FAISS binary index) — and the study compares their true "
-        "positives: recall@n per pipeline and of the union, overlap, gain over BM25, the matcher, "
+        "positives: pair recall@n (true pairs found / all true pairs of the queries) per pipeline and of the union, overlap, gain over BM25, the matcher, "
         "threshold clustering with Shopee's mean F1. `LOOKALIKE_SMALL=1` shrinks the runs (CI); the "
         "full runs are `make dedup-amazon`, `make dedup-shopee`, `make dedup-fashion`."),
     new_code_cell(
@@ -124,11 +124,11 @@ DEDUP = [
         "out_root = Path(tempfile.mkdtemp()) if SMALL else Path('..') / 'results'\n\n"
         "def show(m):\n"
         "    gt = m['ground_truth']\n"
-        "    names = [p for p in gt['recall'] if p != 'union']\n"
-        "    plot.recall_at_n(gt['recall'], m['name'])\n"
+        "    names = [p for p in gt['pair_recall'] if p != 'union']\n"
+        "    plot.recall_at_n(gt['pair_recall'], m['name'])\n"
         "    plot.overlap_matrix(names, [[gt['overlap_share'][a][b] or 0 for b in names] for a in names])\n"
         "    plot.venn(names, gt['venn'])\n"
-        "    return pd.DataFrame(gt['recall']).T.rename(columns=lambda n: f'recall@{n}')"),
+        "    return pd.DataFrame(gt['pair_recall']).T.rename(columns=lambda n: f'pair_recall@{n}')"),
     new_markdown_cell("## Amazon-Google: real matching offers of two shops (groups from gold.csv by union-find)"),
     new_code_cell(
         "m_ag = runner.run(str(EXP / 'dedup_amazon_google.yaml'), small + (['data.limit=1000'] if SMALL else []),\n"

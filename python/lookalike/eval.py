@@ -88,7 +88,7 @@ def sweep(index_specs: Sequence[str], params: Optional[Dict[str, Sequence[Dict[s
     Each spec is built once (train on ``train`` or ``base``, then add ``base`` with ids
     ``0..n-1``; build time and index bytes recorded), then searched at every parameter set in
     ``params[spec]`` (dicts of ``nprobe`` / ``ef_search``; ``[{}]`` when absent). Columns:
-    spec, nprobe, ef_search, recall (recall@k against the exact neighbours), qps (one batch of
+    spec, nprobe, ef_search, neighbour_recall (share of the exact k nearest found), qps (one batch of
     all queries), p50_ms / p90_ms / p99_ms (single-query latency over ``latency_queries``),
     build_s, memory_bytes. Ground truth comes from :func:`ground_truth` when not given.
     """
@@ -121,3 +121,16 @@ def sweep(index_specs: Sequence[str], params: Optional[Dict[str, Sequence[Dict[s
             rows.append({"spec": spec, "nprobe": p.get("nprobe"), "ef_search": p.get("ef_search"), **m,
                          "build_s": build_s, "memory_bytes": memory})
     return pd.DataFrame(rows)
+
+
+def prf(predicted: Any, actual: Any, *, zero_division: float = 0.0) -> Dict[str, float]:
+    """Precision, recall and F1 of bool masks (the one C++ definition, equal to scikit-learn's
+    ``precision_recall_fscore_support`` for the positive class), with the counts.
+
+    >>> prf(torch.tensor([True, True, False]), torch.tensor([True, False, True]))["f1"]
+    0.5
+    """
+    check_same_kind(predicted=predicted, actual=actual)
+    p = as_tensor(predicted, "predicted").to(torch.bool)
+    a = as_tensor(actual, "actual").to(torch.bool)
+    return dict(_core.eval.prf(p, a, float(zero_division)))

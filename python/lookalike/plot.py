@@ -63,15 +63,15 @@ def recall_qps(table, k: int = 10, title: str = "recall vs throughput"):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for spec, rows in table.groupby("spec", sort=False):
-        rows = rows.sort_values("recall")
-        ax.plot(rows["recall"], rows["qps"], "o-", label=spec)
+        rows = rows.sort_values("neighbour_recall")
+        ax.plot(rows["neighbour_recall"], rows["qps"], "o-", label=spec)
         for _, r in rows.iterrows():
             tag = next((f"{c}={int(r[c])}" for c in ("nprobe", "ef_search")
                         if c in r and r[c] == r[c] and r[c] is not None), "")
             if tag:
-                ax.annotate(tag, (r["recall"], r["qps"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+                ax.annotate(tag, (r["neighbour_recall"], r["qps"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.set_yscale("log")
-    ax.set_xlabel(f"recall@{k}")
+    ax.set_xlabel(f"neighbour recall@{k} (true k nearest found)")
     ax.set_ylabel("queries / s")
     ax.grid(alpha=0.3, which="both")
     ax.legend()

@@ -19,7 +19,7 @@ def resolve(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = ()) -
                                  f"known: {sorted(studies.STUDIES)}")
     study = studies.get(name)
     cfg = config.merge(study.DEFAULTS, raw)
-    config.check_applies(cfg, study.DEFAULTS, getattr(study, "APPLIES", ()))
+    config.check_applies(cfg, study.DEFAULTS, study.APPLIES)
     return cfg
 
 
@@ -27,11 +27,10 @@ def run(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = (), out: 
     """Runs the study; writes ``<out or results/<name>>/metrics.json`` atomically. Returns it."""
     cfg = resolve(config_path, sets)
     study = studies.get(cfg["study"])
-    out_dir = Path(out) if out else Path("results") / cfg["name"]
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output = studies.Output(Path(out) if out else Path("results") / cfg["name"])
     threads = _core.set_threads(int(cfg.get("threads", 0)))
     t0 = time.perf_counter()
-    report = study.run(cfg, out_dir)
+    report = study.run(cfg, output)
     total = time.perf_counter() - t0
     payload = {
         "study": cfg["study"],
@@ -44,6 +43,7 @@ def run(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = (), out: 
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(time.time() - total)),
     }
     payload.update(report)
-    payload.setdefault("timings", {})["total_s"] = total
-    results.write_json(out_dir / "metrics.json", payload)
+    payload["timings"] = dict(output.timings, **report.get("timings", {}), total_s=total)
+    payload["artifacts"] = ["metrics.json"] + output.artifacts
+    output.json("metrics.json", payload)
     return payload

@@ -11,4 +11,5 @@ void bind_eval(py::module_& m);
 void bind_index(py::module_& m);
 void bind_noisy(py::module_& m);
 void bind_dedup(py::module_& m);
+void bind_dedup_pairs(py::module_& m);  // after bind_dedup: adds to lookalike._core.dedup
 }  // namespace lookalike::python

@@ -3,6 +3,7 @@
 #include "bindings.h"
 #include "lookalike/data/catalog.h"
 #include "lookalike/data/csv.h"
+#include "lookalike/data/data_dir.h"
 #include "lookalike/data/idx.h"
 #include "lookalike/data/image_io.h"
 #include "lookalike/data/split.h"
@@ -25,6 +26,8 @@ void bind_data(py::module_& m) {
   d.def("read_image", &read_image, py::arg("path"), py::arg("size"),
         py::call_guard<py::gil_scoped_release>());
   d.def("default_catalog_root", &default_catalog_root);
+  d.def("shared_data_dir", &shared_data_dir, py::arg("name"),
+        py::arg("starts") = std::vector<std::string>{});
 
   bind_options<CatalogOptions>(d, "CatalogOptions", "the product catalogue reader");
   py::class_<Catalog>(d, "Catalog")

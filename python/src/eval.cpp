@@ -1,6 +1,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "lookalike/eval/prf.h"
 #include "lookalike/eval/retrieval.h"
 #include "lookalike/index/knn.h"
 #include "options.h"
@@ -31,6 +32,16 @@ void bind_eval(py::module_& m) {
       py::arg("exclude_self") = false, py::arg("block_queries") = 0,
       py::arg("block_refs") = index::kFusedBlockRefs, py::call_guard<py::gil_scoped_release>());
   e.def("have_faiss", &index::have_faiss);
+  e.def(
+      "prf",
+      [](const torch::Tensor& predicted, const torch::Tensor& actual, double zero_division) {
+        auto r = eval::prf(predicted, actual, zero_division);
+        return py::dict(py::arg("precision") = r.precision, py::arg("recall") = r.recall,
+                        py::arg("f1") = r.f1, py::arg("true_positives") = r.true_positives,
+                        py::arg("predicted") = r.predicted, py::arg("actual") = r.actual);
+      },
+      py::arg("predicted"), py::arg("actual"), py::arg("zero_division") = 0.0,
+      "precision, recall and F1 of bool masks (scikit-learn's definitions)");
   e.def(
       "retrieval_metrics",
       [](const torch::Tensor& q, const torch::Tensor& ql, std::optional<torch::Tensor> r,

@@ -84,7 +84,7 @@ void bind_index(py::module_& m) {
       [](const VectorIndex& v, const torch::Tensor& q, const torch::Tensor& gt, int64_t k,
          const index::SearchParams& params, int64_t latency_queries) {
         auto p = index::measure_search(v, q, gt, k, params, latency_queries);
-        return std::map<std::string, double>{{"recall", p.recall},
+        return std::map<std::string, double>{{"neighbour_recall", p.neighbour_recall},
                                              {"qps", p.qps},
                                              {"p50_ms", p.p50_ms},
                                              {"p90_ms", p.p90_ms},

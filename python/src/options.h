@@ -36,9 +36,8 @@ py::class_<T> bind_options(py::module_& m, const char* name, const char* doc = "
       "sets the options named in `values` (nested options as dicts)");
   c.def("__copy__", [](const T& o) { return T(o); });
   c.def("__deepcopy__", [](const T& o, const py::dict&) { return T(o); });
-  c.def("__eq__", [](const T& a, const T& b) {
-    return util::options_json(a) == util::options_json(b);
-  });
+  c.def("__eq__",
+        [](const T& a, const T& b) { return util::options_json(a) == util::options_json(b); });
   c.def("__repr__", [name](const T& o) {
     return std::string(name) + "(" + util::options_json(o).dump() + ")";
   });

@@ -71,7 +71,8 @@ TEST(Options, FromJsonRoundTripsAndUpdatesOnlyTheNamedFields) {
 
 TEST(Options, UnknownKeysAndWrongTypesNameTheKey) {
   Outer o;
-  auto e = error_of([&] { util::options_from_json(json::parse(R"({"inner": {"b": 1}})"), o, "cfg"); });
+  auto e =
+      error_of([&] { util::options_from_json(json::parse(R"({"inner": {"b": 1}})"), o, "cfg"); });
   EXPECT_NE(e.find("unknown option 'cfg.inner.b'"), std::string::npos) << e;
   EXPECT_NE(e.find("known: a, s"), std::string::npos) << e;
   e = error_of([&] { util::options_from_json(json::parse(R"({"n": 1.5})"), o); });

@@ -159,14 +159,13 @@ def test_compare_pipelines_hand_made():
 
 
 def test_summary_gain_and_overlap_shares():
-    from lookalike.studies.dedup_recall import _summarise
-
     groups = torch.tensor([0, 0, 0, 1, 1, 2])
     q = torch.tensor([0, 3])
     a, b = torch.tensor([[1, 5, 2], [4, 0, -1]]), torch.tensor([[2, 3, 4], [5, 1, 0]])
     r = dedup.compare_pipelines([a, b], [dedup.same_group(q, a, groups), dedup.same_group(q, b, groups)], q, [1, 3])
-    s = _summarise(["bm25", "text"], r, 3, "bm25")
-    assert s["recall"]["bm25"] == {"1": 2 / 3, "3": 1.0} and s["recall"]["union"]["1"] == 1.0
+    s = dedup.summarise(r, ["bm25", "text"], 3, "bm25")
+    assert s["pair_recall"]["bm25"] == {"1": 2 / 3, "3": 1.0} and s["pair_recall"]["union"]["1"] == 1.0
+    assert s["found"]["text"] == {"1": 1, "3": 1} and s["relative_gain_over_bm25"]["text"]["1"] == pytest.approx(-0.5)
     assert s["gain_over_bm25"]["union"]["1"] == pytest.approx(1 / 3)
     assert s["overlap_share"]["bm25"]["text"] == pytest.approx(1 / 3) and s["overlap_share"]["text"]["bm25"] == 1.0
     assert s["venn"] == {"bm25": 2, "bm25&text": 1}
@@ -307,7 +306,7 @@ def test_simulated_relistings():
 # ---------------------------------------------------------------------------------- the study
 
 def _check_report(m, out, names):
-    rec = m["ground_truth"]["recall"]
+    rec = m["ground_truth"]["pair_recall"]
     for name in names + ["union"]:
         vals = [rec[name][n] for n in ("1", "5", "10")]
         assert all(0 <= v <= 1 for v in vals) and vals == sorted(vals)
@@ -331,7 +330,7 @@ def test_study_small_shopee(tmp_path):
     mc = m["matcher_clustering"]
     assert mc["pairs_accepted"] <= mc["pairs_judged"] and 0 <= mc["test"]["mean_f1"] <= 1
     saved = json.loads((tmp_path / "metrics.json").read_text())
-    assert saved["ground_truth"]["recall"]["union"]["10"] == m["ground_truth"]["recall"]["union"]["10"]
+    assert saved["ground_truth"]["pair_recall"]["union"]["10"] == m["ground_truth"]["pair_recall"]["union"]["10"]
 
 
 @needs_xapian
@@ -388,8 +387,8 @@ def test_recall_study_class_from_dict(tmp_path):
            "ns": [1, 5], "queries": 50, "clustering": {"enabled": False}, "bm25": {"language": "none"}}
     m = RecallStudy(cfg, ["seed=3"]).run(tmp_path)
     assert m["seed"] == 3 and m["split"]["queries"] == 50 and m["config_file"] is None
-    assert set(m["ground_truth"]["recall"]) == {"bm25", "union"}
-    assert m["ground_truth"]["recall"]["union"] == m["ground_truth"]["recall"]["bm25"]
+    assert set(m["ground_truth"]["pair_recall"]) == {"bm25", "union"}
+    assert m["ground_truth"]["pair_recall"]["union"] == m["ground_truth"]["pair_recall"]["bm25"]
     # Its matcher has no embedding: BM25 score, title and hash features only.
     assert "score_bm25" in m["matcher"]["features"] and "cos_text" not in m["matcher"]["features"]
     listed = lookalike.data.listings(SHARED / "shopee-dev" / "dev.csv", id_col="posting_id", group_col="label_group")

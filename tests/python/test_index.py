@@ -283,7 +283,7 @@ def test_measure_search(data):
     gt = index.search(q, 10)[1]
     p = lookalike._core.index.measure_search(index._index, torch.from_numpy(q), gt, 10,
                                              lookalike._core.index.SearchParams(), 50)
-    assert p["recall"] == 1.0 and p["qps"] > 0
+    assert p["neighbour_recall"] == 1.0 and p["qps"] > 0
     assert 0 < p["p50_ms"] <= p["p90_ms"] <= p["p99_ms"]
 
 
@@ -314,9 +314,9 @@ def test_sweep_and_cached_ground_truth(tmp_path):
     params = {"IVF32,Flat": [{"nprobe": 1}, {"nprobe": 32}]} if HAVE_FAISS else {}
     table = lookalike.eval.sweep(specs, params, x, q, k=10, cache_dir=tmp_path, latency_queries=20)
     assert list(table["spec"]) == specs[:1] + ["IVF32,Flat"] * (2 if HAVE_FAISS else 0)
-    assert table.loc[0, "recall"] > 0.999
+    assert table.loc[0, "neighbour_recall"] > 0.999
     if HAVE_FAISS:  # all lists probed = exact; one list misses some
-        assert table.loc[2, "recall"] > 0.999 and table.loc[1, "recall"] < table.loc[2, "recall"]
+        assert table.loc[2, "neighbour_recall"] > 0.999 and table.loc[1, "neighbour_recall"] < table.loc[2, "neighbour_recall"]
     assert (table["qps"] > 0).all() and (table["p50_ms"] <= table["p99_ms"]).all()
     assert (table["memory_bytes"] >= x.nbytes).all()
     fig = lookalike.plot.recall_qps(table)

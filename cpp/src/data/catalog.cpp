@@ -7,33 +7,14 @@
 #include <unordered_set>
 
 #include "lookalike/data/csv.h"
+#include "lookalike/data/data_dir.h"
 #include "lookalike/data/image_io.h"
 #include "lookalike/error.h"
 #include "lookalike/util/files.h"
 
 namespace lookalike::data {
 
-std::string default_catalog_root() {
-  if (const char* env = std::getenv("LOOKALIKE_DATA"); env && *env) {
-    return util::join_path(env, "fashion-products");
-  }
-  char buf[PATH_MAX];
-  if (::getcwd(buf, sizeof buf) == nullptr) return {};
-  // The project's root has ../shared beside it; look from the working directory upwards.
-  for (std::string dir = buf; !dir.empty();) {
-    for (const char* rel : {"../shared/data/fashion-products", "shared/data/fashion-products"}) {
-      const std::string candidate = util::join_path(dir, rel);
-      if (util::is_directory(candidate)) {
-        char real[PATH_MAX];
-        return ::realpath(candidate.c_str(), real) ? std::string(real) : candidate;
-      }
-    }
-    const std::string parent = util::parent_path(dir);
-    if (parent == dir) break;
-    dir = parent;
-  }
-  return {};
-}
+std::string default_catalog_root() { return shared_data_dir("fashion-products"); }
 
 Catalog read_catalog(const CatalogOptions& options) {
   const std::string root = options.root.empty() ? default_catalog_root() : options.root;

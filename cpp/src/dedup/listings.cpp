@@ -281,6 +281,35 @@ torch::Tensor group_labels(const std::vector<std::string>& groups, int64_t n) {
   return out;
 }
 
+torch::Tensor groups_from_pair_file(const Listings& listings, const std::string& path,
+                                    const std::string& col_a, const std::string& col_b,
+                                    const std::string& prefix_a, const std::string& prefix_b,
+                                    int64_t& missing) {
+  const data::CsvTable table = data::read_csv(path);
+  const size_t a = table.column(col_a, path), b = table.column(col_b, path);
+  std::unordered_map<std::string, int64_t> row;
+  for (int64_t i = 0; i < listings.size(); ++i)
+    row.emplace(listings.ids[static_cast<size_t>(i)], i);
+  auto trim = [](const std::string& v) {
+    const auto first = v.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return std::string();
+    return v.substr(first, v.find_last_not_of(" \t\r\n") - first + 1);
+  };
+  std::vector<int64_t> pairs;
+  missing = 0;
+  for (const auto& r : table.rows) {
+    const auto ra = row.find(prefix_a + trim(r[a])), rb = row.find(prefix_b + trim(r[b]));
+    if (ra == row.end() || rb == row.end()) {
+      ++missing;
+      continue;
+    }
+    pairs.push_back(ra->second);
+    pairs.push_back(rb->second);
+  }
+  auto t = torch::tensor(pairs, torch::kLong).view({-1, 2});
+  return groups_from_pairs(listings.size(), t);
+}
+
 torch::Tensor groups_from_pairs(int64_t n, const torch::Tensor& pairs) {
   LOOKALIKE_CHECK_ARG(n > 0, "groups_from_pairs: n must be positive");
   LOOKALIKE_CHECK_ARG(pairs.dim() == 2 && pairs.size(1) == 2 && pairs.scalar_type() == torch::kLong,

@@ -6,7 +6,11 @@
 #include <cmath>
 #include <numeric>
 
+#include <nlohmann/json.hpp>
+
 #include "lookalike/error.h"
+#include "lookalike/eval/prf.h"
+#include "lookalike/util/files.h"
 
 namespace lookalike::dedup {
 
@@ -124,11 +128,57 @@ ThresholdChoice best_f1_threshold(const torch::Tensor& scores, const torch::Tens
     // A threshold can only sit between distinct scores.
     if (i + 1 < m && sp[order[static_cast<size_t>(i + 1)]] == sp[order[static_cast<size_t>(i)]])
       continue;
-    const double prec = double(tp) / double(i + 1), rec = double(tp) / double(positives);
-    const double f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
-    if (f1 > best.f1) best = {sp[order[static_cast<size_t>(i)]], prec, rec, f1};
+    const auto q = eval::prf(double(tp), double(i + 1), double(positives));
+    if (q.f1 > best.f1) best = {sp[order[static_cast<size_t>(i)]], q.precision, q.recall, q.f1};
   }
   return best;
+}
+
+namespace {
+const char* kMatcherFormat = "lookalike.Matcher/1";
+
+std::vector<double> values(const torch::Tensor& t) {
+  auto c = t.to(torch::kDouble).contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+}  // namespace
+
+void save_matcher(const Matcher& m, const std::vector<std::string>& features,
+                  const std::string& path) {
+  LOOKALIKE_CHECK_ARG(m.fitted(), "save_matcher: the matcher is not fitted");
+  LOOKALIKE_CHECK_ARG(features.size() == static_cast<size_t>(m.coef().numel()),
+                      "save_matcher: ", features.size(), " feature names for ", m.coef().numel(),
+                      " weights");
+  nlohmann::ordered_json j = {{"format", kMatcherFormat},  {"features", features},
+                              {"coef", values(m.coef())},  {"intercept", m.intercept()},
+                              {"mean", values(m.mean())},  {"scale", values(m.scale())},
+                              {"threshold", m.threshold()}};
+  util::write_file_atomic(path, j.dump(2) + "\n");
+}
+
+std::pair<Matcher, std::vector<std::string>> load_matcher(const std::string& path) {
+  LOOKALIKE_CHECK_FILE(util::file_exists(path), "matcher file '", path, "' does not exist");
+  const std::string text = util::read_file(path);
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (!j.is_object() || j.value("format", "") != kMatcherFormat) throw std::invalid_argument("");
+    auto tensor = [&](const char* key) {
+      return torch::tensor(j.at(key).get<std::vector<double>>(), torch::kDouble);
+    };
+    auto names = j.at("features").get<std::vector<std::string>>();
+    auto coef = tensor("coef");
+    LOOKALIKE_CHECK_FILE(static_cast<int64_t>(names.size()) == coef.numel(), "'", path,
+                         "': ", names.size(), " feature names for ", coef.numel(), " weights");
+    MatcherOptions o;
+    o.threshold = j.at("threshold").get<double>();
+    return {Matcher::from_parameters(coef, j.at("intercept").get<double>(), tensor("mean"),
+                                     tensor("scale"), o),
+            names};
+  } catch (const FileError&) {
+    throw;
+  } catch (const std::exception&) {
+    throw FileError(detail::concat("'", path, "' is not a lookalike matcher file"));
+  }
 }
 
 }  // namespace lookalike::dedup

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
+#include <unordered_map>
 
 #include "lookalike/error.h"
 #include "lookalike/util/rng.h"
@@ -112,6 +114,34 @@ Relistings simulate_relistings(const std::vector<std::string>& titles, const tor
   }
   if (!imgs.empty()) out.images = torch::stack(imgs);
   return out;
+}
+
+std::pair<Listings, torch::Tensor> with_relistings(const Listings& base,
+                                                   const RelistOptions& options) {
+  const int64_t n = base.size();
+  LOOKALIKE_CHECK_ARG(options.originals <= n, "relist.originals = ", options.originals,
+                      " but the catalogue has ", n, " items");
+  const Relistings copies = simulate_relistings(base.titles, base.images, options);
+  Listings out = base;
+  out.phash = torch::Tensor();
+  out.groups.clear();
+  std::vector<int64_t> groups(static_cast<size_t>(n));
+  std::iota(groups.begin(), groups.end(), int64_t{0});
+  std::unordered_map<int64_t, int> copies_of;
+  for (size_t i = 0; i < copies.source.size(); ++i) {
+    const int64_t s = copies.source[i];
+    out.ids.push_back(base.ids[static_cast<size_t>(s)] + "~relist" +
+                      std::to_string(++copies_of[s]));
+    out.titles.push_back(copies.titles[i]);
+    out.texts.push_back(copies.titles[i]);
+    for (size_t a = 0; a < base.attrs.size(); ++a)
+      out.attrs[a].push_back(base.attrs[a][static_cast<size_t>(s)]);
+    groups.push_back(s);
+  }
+  if (base.images.defined()) out.images = torch::cat({base.images, copies.images});
+  out.source =
+      base.source + " + " + std::to_string(copies.source.size()) + " simulated re-listings";
+  return {std::move(out), torch::tensor(groups, torch::kLong)};
 }
 
 }  // namespace lookalike::dedup

@@ -13,9 +13,9 @@ std::pair<torch::Tensor, torch::Tensor> drop_self(const torch::Tensor& ids,
                       "drop_self: ids must be int64 [rows, k], got ",
                       ids.defined() ? ids.sizes() : torch::IntArrayRef{});
   const bool with_scores = scores.defined();
-  LOOKALIKE_CHECK_ARG(!with_scores || (scores.sizes() == ids.sizes() &&
-                                       scores.scalar_type() == torch::kFloat),
-                      "drop_self: scores must be float32 shaped like ids ", ids.sizes());
+  LOOKALIKE_CHECK_ARG(
+      !with_scores || (scores.sizes() == ids.sizes() && scores.scalar_type() == torch::kFloat),
+      "drop_self: scores must be float32 shaped like ids ", ids.sizes());
   LOOKALIKE_CHECK_ARG(n >= 1, "drop_self: n must be >= 1, got ", n);
   const int64_t rows = ids.size(0), k = ids.size(1);
   auto oi = torch::full({rows, n}, -1, torch::kLong);

@@ -50,7 +50,7 @@ SweepPoint measure_search(const VectorIndex& index, const torch::Tensor& query,
     std::unordered_set<int64_t> truth(&g[i][0], &g[i][0] + k);
     for (int64_t j = 0; j < k; ++j) found += truth.count(r[i][j]) ? 1 : 0;
   }
-  out.recall = found / double(nq * k);
+  out.neighbour_recall = found / double(nq * k);
 
   const int64_t nl = std::min(nq, latency_queries);
   if (nl > 0) {

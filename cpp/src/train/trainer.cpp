@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "checkpoint.h"
 #include "lookalike/data/loader.h"
 #include "lookalike/error.h"
 #include "lookalike/models/embed.h"
@@ -25,19 +26,9 @@ namespace lookalike::train {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-using nlohmann::ordered_json;
-
-// Options that do not shape the trajectory of training: a checkpoint resumes a run whose other
-// options (epochs too: the schedule depends on it; model and filter) are all the same. Every
-// option not named here is compared, so a new option is compared unless it is added here.
-const char* const kRunOnlyOptions[] = {"threads", "device",   "mixed_precision", "checkpoint_dir",
-                                       "resume",  "log_path", "progress",        "eval_batch_size"};
-
-ordered_json trajectory_json(const TrainOptions& o) {
-  ordered_json j = util::options_json(o);
-  for (const char* key : kRunOnlyOptions) j.erase(key);
-  return j;
-}
+using detail::kCheckpointName;
+using detail::load_checkpoint;
+using detail::save_checkpoint;
 
 // Learning rate at fractional epoch t (0 <= t <= epochs).
 double lr_at(const TrainOptions& o, double t) {
@@ -130,75 +121,6 @@ struct Progress {
   }
 };
 
-const char* kCheckpointName = "checkpoint.pt";
-
-std::string net_key(size_t i) { return i == 0 ? "model" : "model_" + std::to_string(i); }
-
-void save_checkpoint(const std::string& dir, const TrainOptions& o,
-                     std::vector<models::ConvNet>& nets, torch::optim::Optimizer& opt,
-                     const noisy::SampleFilter& filter, int epochs_done,
-                     const std::vector<util::Record>& history) {
-  const std::string path = util::join_path(dir, kCheckpointName);
-  util::write_atomic_with(path, [&](const std::string& tmp) {
-    torch::serialize::OutputArchive archive;
-    for (size_t i = 0; i < nets.size(); ++i) {
-      torch::serialize::OutputArchive net_archive;
-      nets[i]->save(net_archive);
-      archive.write(net_key(i), net_archive);
-    }
-    torch::serialize::OutputArchive opt_archive, filter_archive;
-    opt.save(opt_archive);
-    archive.write("optimizer", opt_archive);
-    for (const auto& [name, t] : filter.state()) filter_archive.write(name, t);
-    archive.write("filter_state", filter_archive);
-    archive.write("epochs_done", c10::IValue(static_cast<int64_t>(epochs_done)));
-    archive.write("trajectory", c10::IValue(trajectory_json(o).dump()));
-    archive.write("model_options", c10::IValue(util::options_json(o.model).dump()));
-    archive.write("history", c10::IValue(util::to_json_lines(history)));
-    archive.save_to(tmp);
-  });
-}
-
-// Restores the state saved by save_checkpoint; returns the epochs already done.
-int load_checkpoint(const std::string& path, const TrainOptions& o,
-                    std::vector<models::ConvNet>& nets, torch::optim::Optimizer& opt,
-                    noisy::SampleFilter& filter, std::vector<util::Record>& history) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    throw FileError(detail::concat("checkpoint '", path,
-                                   "' cannot be read (truncated or not a "
-                                   "lookalike checkpoint)"));
-  }
-  c10::IValue v;
-  archive.read("trajectory", v);
-  const std::string saved = v.toStringRef();
-  const std::string now = trajectory_json(o).dump();
-  LOOKALIKE_CHECK_ARG(saved == now, "checkpoint '", path,
-                      "' was written with other training options; cannot resume.\n  saved: ", saved,
-                      "\n  now:   ", now);
-  for (size_t i = 0; i < nets.size(); ++i) {
-    torch::serialize::InputArchive net_archive;
-    archive.read(net_key(i), net_archive);
-    nets[i]->load(net_archive);
-  }
-  torch::serialize::InputArchive opt_archive, filter_archive;
-  archive.read("optimizer", opt_archive);
-  opt.load(opt_archive);
-  archive.read("filter_state", filter_archive);
-  auto state = filter.state();
-  for (auto& [name, t] : state) {
-    filter_archive.read(name, t);
-  }
-  filter.load_state(state);
-  archive.read("epochs_done", v);
-  const int done = static_cast<int>(v.toInt());
-  archive.read("history", v);
-  history = util::from_json_lines(v.toStringRef());
-  return done;
-}
-
 void append_line(const std::string& path, const std::string& line) {
   std::ofstream out(path, std::ios::app);
   LOOKALIKE_CHECK_FILE(out.good(), "cannot append to metrics log '", path, "'");
@@ -253,9 +175,12 @@ util::Record evaluate(models::ConvNet& model, const data::Dataset& set, int64_t 
   return {{"loss", loss}, {"accuracy", acc}};
 }
 
-TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
-                         const EpochCallback& on_epoch) {
-  TrainOptions o = options_;
+namespace {
+
+// The options fit runs with: the sets and options checked, input channels and (when not set)
+// classes taken from the data.
+TrainOptions resolved_options(TrainOptions o, const data::Dataset& train,
+                              const data::Dataset& val) {
   data::check_images_labels(train.images, train.labels, "fit(train)");
   if (val.size() > 0) {
     data::check_images_labels(val.images, val.labels, "fit(val)");
@@ -273,83 +198,165 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   LOOKALIKE_CHECK_ARG(max_label < o.model.num_classes, "fit: label ", max_label,
                       " does not fit num_classes = ", o.model.num_classes);
   validate(o);
-  const int threads = util::set_threads(o.threads);
-  const auto device = util::parse_device(o.device);
-  const bool amp = o.mixed_precision && device.is_cuda();
-
   const int64_t n = train.size();
-  const bool know_clean = train.clean_labels.defined();
-  if (know_clean) {
+  if (train.clean_labels.defined()) {
     LOOKALIKE_CHECK_ARG(train.clean_labels.dim() == 1 && train.clean_labels.size(0) == n &&
                             train.clean_labels.scalar_type() == torch::kLong,
                         "fit: clean_labels must be int64 [", n, "]");
   }
-  const std::string ckpt =
-      o.checkpoint_dir.empty() ? "" : util::join_path(o.checkpoint_dir, kCheckpointName);
-  const bool resuming = o.resume && util::file_exists(ckpt);
+  return o;
+}
 
-  // confident_learning: clean first (K-fold out-of-fold probabilities, pruning), then train on
-  // what is left. A resumed run takes the flagged set from its checkpoint instead.
-  TrainResult result;
-  torch::Tensor excluded;
-  double cl_seconds = 0;
-  if (o.filter.filter == "confident_learning") {
-    if (resuming) {
-      excluded = torch::zeros({n}, torch::kBool);
-    } else {
-      const auto t0 = Clock::now();
-      TrainOptions fold = o;
-      fold.filter = noisy::FilterOptions{};
-      fold.epochs = o.filter.cl_epochs > 0 ? o.filter.cl_epochs : std::max(1, o.epochs / 2);
-      fold.checkpoint_dir.clear();
-      fold.resume = false;
-      fold.log_path.clear();
-      fold.progress = "off";
-      auto probs = cross_val_pred_probs(train, o.filter.cl_folds, fold, o.seed);
-      excluded = noisy::find_label_issues(train.labels, probs, o.filter.cl_filter_by);
-      cl_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    }
-  }
-  auto filter = noisy::make_filter(o.filter, n, o.epochs, o.lr, excluded);
+// confident_learning: the label issues found by K-fold cross-training before training starts
+// (bool [n]) and the seconds it took. A resumed run takes the flagged set from its checkpoint.
+std::pair<torch::Tensor, double> detect_issues(const TrainOptions& o, const data::Dataset& train,
+                                               bool resuming) {
+  if (o.filter.filter != "confident_learning") return {torch::Tensor(), 0.0};
+  if (resuming) return {torch::zeros({train.size()}, torch::kBool), 0.0};
+  const auto t0 = Clock::now();
+  TrainOptions fold = o;
+  fold.filter = noisy::FilterOptions{};
+  fold.epochs = o.filter.cl_epochs > 0 ? o.filter.cl_epochs : std::max(1, o.epochs / 2);
+  fold.checkpoint_dir.clear();
+  fold.resume = false;
+  fold.log_path.clear();
+  fold.progress = "off";
+  auto probs = cross_val_pred_probs(train, o.filter.cl_folds, fold, o.seed);
+  return {noisy::find_label_issues(train.labels, probs, o.filter.cl_filter_by),
+          std::chrono::duration<double>(Clock::now() - t0).count()};
+}
 
-  torch::Tensor norm_mean, norm_std;
-  {
-    // Input normalisation from the training images (per channel, in [0, 1] units).
+// Networks (two for the co-teaching family), each with its own seeded initialisation, and one
+// optimizer over all of them; `round` > 0 re-initialises them (a filter that restarts on its
+// clean set). Input normalisation comes from the training images (per channel, in [0, 1]).
+struct Networks {
+  std::vector<models::ConvNet> nets;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  torch::Tensor mean, stdev;
+
+  explicit Networks(const data::Dataset& train) {
     auto sample =
         train.images.slice(0, 0, std::min<int64_t>(train.size(), 10000)).to(torch::kFloat);
     if (train.images.scalar_type() == torch::kUInt8) sample.div_(255.0f);
-    norm_mean = sample.mean({0, 2, 3});
-    norm_std = sample.std(/*dim=*/{0, 2, 3}, /*unbiased=*/false).clamp_min(1e-3);
+    mean = sample.mean({0, 2, 3});
+    stdev = sample.std(/*dim=*/{0, 2, 3}, /*unbiased=*/false).clamp_min(1e-3);
   }
-  // Networks (two for the co-teaching family), each with its own seeded initialisation;
-  // `round` > 0 re-initialises them (a filter that restarts on its clean set).
-  std::vector<models::ConvNet> nets;
-  std::unique_ptr<torch::optim::Optimizer> optimizer;
-  auto init_networks = [&](uint64_t round) {
+  void init(const TrainOptions& o, int count, uint64_t round, const torch::Device& device) {
     nets.clear();
-    for (int i = 0; i < filter->networks(); ++i) {
+    for (int i = 0; i < count; ++i) {
       torch::manual_seed(i == 0 && round == 0 ? o.seed
                                               : util::mix_seed(o.seed, 7777 + 31 * round + i));
       models::ConvNet net(o.model);
-      net->set_normalization(norm_mean, norm_std);
+      net->set_normalization(mean, stdev);
       net->to(device);
       nets.push_back(net);
     }
     optimizer = make_optimizer(o, nets);
-  };
-  init_networks(0);
+  }
+};
 
+// What one epoch needs besides the networks and the filter.
+struct EpochContext {
+  const TrainOptions& o;
+  const data::Dataset& train;
+  data::LoaderOptions loader;
+  torch::Device device;
+  bool amp;
+  int64_t batches_per_epoch;
+  torch::Tensor clean_cpu;  // int64 [n] on the CPU, or undefined
+  Progress& progress;
+};
+
+// One epoch of training; its record (loss, accuracy, kept share, label precision, timing).
+util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::SampleFilter& filter) {
+  const TrainOptions& o = c.o;
+  const int64_t n = c.train.size();
+  const bool know_clean = c.clean_cpu.defined();
+  // Everything random in epoch e is a function of (seed, e): resuming repeats it exactly.
+  torch::manual_seed(util::mix_seed(o.seed, 1000003ULL + static_cast<uint64_t>(epoch)));
+  for (auto& net : w.nets) net->train();
+  data::EpochLoader loader(c.train.images, c.train.labels, c.loader, epoch);
+  const auto t0 = Clock::now();
+  double loss_sum = 0.0;
+  int64_t correct = 0, seen = 0, batch_index = 0, kept_n = 0, kept_clean = 0, clean_seen = 0;
+  while (auto batch = loader.next()) {
+    const int64_t bs = batch->labels.size(0);
+    ++batch_index;
+    if (bs < 2) continue;  // batch norm needs two samples
+    const double t = epoch + double(batch_index - 1) / c.batches_per_epoch;
+    set_lr(*w.optimizer, filter.lr(epoch, t, lr_at(o, t)));
+    auto x = batch->images.to(c.device, /*non_blocking=*/true);
+    auto y = batch->labels.to(c.device, /*non_blocking=*/true);
+    torch::Tensor loss, kept;
+    std::vector<torch::Tensor> logits;
+    {
+      CudaAutocast autocast(c.amp);
+      for (auto& net : w.nets) logits.push_back(net->forward(x).logits.to(torch::kFloat));
+      loss = filter.batch_loss(logits, y, batch->indices, epoch, kept);
+    }
+    w.optimizer->zero_grad();
+    loss.backward();
+    w.optimizer->step();
+    const double l = loss.item<double>();
+    LOOKALIKE_CHECK_ARG(std::isfinite(l), "training diverged: loss is ", l, " at epoch ", epoch + 1,
+                        " batch ", batch_index, " (lower lr?)");
+    loss_sum += l * bs;
+    correct += logits[0].argmax(1).eq(y).sum().item<int64_t>();
+    seen += bs;
+    auto kept_cpu = kept.cpu();
+    kept_n += kept_cpu.sum().item<int64_t>();
+    if (know_clean) {
+      auto right = c.clean_cpu.index_select(0, batch->indices).eq(batch->labels);
+      clean_seen += right.sum().item<int64_t>();
+      kept_clean += right.logical_and(kept_cpu).sum().item<int64_t>();
+    }
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double rate = seen / std::max(elapsed, 1e-9);
+    const double eta = (double(n - seen) + double(o.epochs - epoch - 1) * n) / std::max(rate, 1e-9);
+    c.progress.update(epoch + 1, o.epochs, batch_index, loader.num_batches(), rate, loss_sum / seen,
+                      eta);
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double last_t = epoch + 1.0 - 1.0 / c.batches_per_epoch;
+  util::Record rec{{"epoch", epoch + 1},
+                   {"lr", filter.lr(epoch, last_t, lr_at(o, last_t))},
+                   {"train_loss", loss_sum / std::max<int64_t>(seen, 1)},
+                   {"train_accuracy", double(correct) / std::max<int64_t>(seen, 1)},
+                   {"kept_fraction", double(kept_n) / std::max<int64_t>(seen, 1)},
+                   {"seconds", seconds},
+                   {"items_per_second", seen / std::max(seconds, 1e-9)}};
+  if (know_clean) {
+    rec["label_precision"] = double(kept_clean) / std::max<int64_t>(kept_n, 1);
+    rec["clean_recall"] = double(kept_clean) / std::max<int64_t>(clean_seen, 1);
+  }
+  return rec;
+}
+
+}  // namespace
+
+TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
+                         const EpochCallback& on_epoch) {
+  const TrainOptions o = resolved_options(options_, train, val);
+  const int threads = util::set_threads(o.threads);
+  const auto device = util::parse_device(o.device);
+  const int64_t n = train.size();
+  const std::string ckpt =
+      o.checkpoint_dir.empty() ? "" : util::join_path(o.checkpoint_dir, kCheckpointName);
+  const bool resuming = o.resume && util::file_exists(ckpt);
+  TrainResult result;
+  const auto [excluded, cl_seconds] = detect_issues(o, train, resuming);
+  auto filter = noisy::make_filter(o.filter, n, o.epochs, o.lr, excluded);
+  Networks w(train);
+  w.init(o, filter->networks(), 0, device);
   int start_epoch = 0;
   if (resuming) {
-    start_epoch = load_checkpoint(ckpt, o, nets, *optimizer, *filter, result.history);
-    for (auto& net : nets) net->to(device);
+    start_epoch = load_checkpoint(ckpt, o, w.nets, *w.optimizer, *filter, result.history);
+    for (auto& net : w.nets) net->to(device);
     LOOKALIKE_CHECK_ARG(start_epoch <= o.epochs, "checkpoint '", ckpt, "' has ", start_epoch,
                         " epochs done, more than epochs = ", o.epochs);
   }
-  if (!o.log_path.empty()) {
-    // The log restarts from what the checkpoint knows, so it never holds an epoch twice.
-    util::write_file_atomic(o.log_path, util::to_json_lines(result.history));
-  }
+  // The log restarts from what the checkpoint knows, so it never holds an epoch twice.
+  if (!o.log_path.empty()) util::write_file_atomic(o.log_path, util::to_json_lines(result.history));
 
   Progress progress;
   progress.on = o.progress == "on" || (o.progress == "auto" && ::isatty(fileno(stderr)));
@@ -358,84 +365,34 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   lo.shuffle = true;
   lo.seed = o.seed;
   lo.augment = o.augment;
-  const int64_t batches_per_epoch = (n + o.batch_size - 1) / o.batch_size;
-  const auto clean_cpu = know_clean ? train.clean_labels.cpu() : torch::Tensor();
-
+  const EpochContext context{
+      o,
+      train,
+      lo,
+      device,
+      o.mixed_precision && device.is_cuda(),
+      (n + o.batch_size - 1) / o.batch_size,
+      train.clean_labels.defined() ? train.clean_labels.cpu() : torch::Tensor(),
+      progress};
   for (int epoch = start_epoch; epoch < o.epochs; ++epoch) {
-    // Everything random in epoch e is a function of (seed, e): resuming repeats it exactly.
-    torch::manual_seed(util::mix_seed(o.seed, 1000003ULL + static_cast<uint64_t>(epoch)));
-    for (auto& net : nets) net->train();
-    data::EpochLoader loader(train.images, train.labels, lo, epoch);
-    const auto t0 = Clock::now();
-    double loss_sum = 0.0;
-    int64_t correct = 0, seen = 0, batch_index = 0, kept_n = 0, kept_clean = 0, clean_seen = 0;
-    while (auto batch = loader.next()) {
-      const int64_t bs = batch->labels.size(0);
-      ++batch_index;
-      if (bs < 2) continue;  // batch norm needs two samples
-      const double t = epoch + double(batch_index - 1) / batches_per_epoch;
-      set_lr(*optimizer, filter->lr(epoch, t, lr_at(o, t)));
-      auto x = batch->images.to(device, /*non_blocking=*/true);
-      auto y = batch->labels.to(device, /*non_blocking=*/true);
-      torch::Tensor loss, kept;
-      std::vector<torch::Tensor> logits;
-      {
-        CudaAutocast autocast(amp);
-        for (auto& net : nets) logits.push_back(net->forward(x).logits.to(torch::kFloat));
-        loss = filter->batch_loss(logits, y, batch->indices, epoch, kept);
-      }
-      optimizer->zero_grad();
-      loss.backward();
-      optimizer->step();
-      const double l = loss.item<double>();
-      LOOKALIKE_CHECK_ARG(std::isfinite(l), "training diverged: loss is ", l, " at epoch ",
-                          epoch + 1, " batch ", batch_index, " (lower lr?)");
-      loss_sum += l * bs;
-      correct += logits[0].argmax(1).eq(y).sum().item<int64_t>();
-      seen += bs;
-      auto kept_cpu = kept.cpu();
-      kept_n += kept_cpu.sum().item<int64_t>();
-      if (know_clean) {
-        auto right = clean_cpu.index_select(0, batch->indices).eq(batch->labels);
-        clean_seen += right.sum().item<int64_t>();
-        kept_clean += right.logical_and(kept_cpu).sum().item<int64_t>();
-      }
-      const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-      const double rate = seen / std::max(elapsed, 1e-9);
-      const double eta =
-          (double(n - seen) + double(o.epochs - epoch - 1) * n) / std::max(rate, 1e-9);
-      progress.update(epoch + 1, o.epochs, batch_index, loader.num_batches(), rate, loss_sum / seen,
-                      eta);
-    }
-    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    util::Record rec{{"epoch", epoch + 1},
-                     {"lr", filter->lr(epoch, epoch + 1.0 - 1.0 / batches_per_epoch,
-                                       lr_at(o, epoch + 1.0 - 1.0 / batches_per_epoch))},
-                     {"train_loss", loss_sum / std::max<int64_t>(seen, 1)},
-                     {"train_accuracy", double(correct) / std::max<int64_t>(seen, 1)},
-                     {"kept_fraction", double(kept_n) / std::max<int64_t>(seen, 1)},
-                     {"seconds", seconds},
-                     {"items_per_second", seen / std::max(seconds, 1e-9)},
-                     {"threads", threads}};
-    if (know_clean) {
-      rec["label_precision"] = double(kept_clean) / std::max<int64_t>(kept_n, 1);
-      rec["clean_recall"] = double(kept_clean) / std::max<int64_t>(clean_seen, 1);
-    }
+    util::Record rec = run_epoch(context, epoch, w, *filter);
+    rec["threads"] = threads;
     if (epoch == 0 && cl_seconds > 0) rec["cleaning_seconds"] = cl_seconds;
     if (val.size() > 0) {
-      auto v = evaluate(nets[0], val, o.eval_batch_size, o.device);
+      auto v = evaluate(w.nets[0], val, o.eval_batch_size, o.device);
       rec["val_loss"] = v["loss"];
       rec["val_accuracy"] = v["accuracy"];
     }
     progress.end_line();
     result.history.push_back(rec);
-    if (filter->end_epoch(epoch)) init_networks(static_cast<uint64_t>(epoch) + 1);
+    if (filter->end_epoch(epoch)) w.init(o, filter->networks(), uint64_t(epoch) + 1, device);
     if (!ckpt.empty())
-      save_checkpoint(o.checkpoint_dir, o, nets, *optimizer, *filter, epoch + 1, result.history);
+      save_checkpoint(o.checkpoint_dir, o, w.nets, *w.optimizer, *filter, epoch + 1,
+                      result.history);
     if (!o.log_path.empty()) append_line(o.log_path, util::to_json_line(rec));
     if (on_epoch && !on_epoch(rec)) break;
   }
-  result.model = nets[0];
+  result.model = w.nets[0];
   result.model->eval();
   return result;
 }
@@ -460,8 +417,8 @@ models::ConvNet load_model(const std::string& path) {
     archive.read("format", format);
     archive.read("model_options", options);
   } catch (const c10::Error&) {
-    throw FileError(
-        detail::concat("'", path, "' is not a lookalike model file (truncated or other format)"));
+    throw FileError(::lookalike::detail::concat(
+        "'", path, "' is not a lookalike model file (truncated or other format)"));
   }
   LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == "lookalike.ConvNet/1", "'",
                        path, "' is not a lookalike ConvNet model");

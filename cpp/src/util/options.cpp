@@ -12,8 +12,8 @@ namespace detail {
 void wrong_type(const std::string& where, const char* expected, const nlohmann::json& got) {
   std::string text = got.dump();
   if (text.size() > 60) text = text.substr(0, 57) + "...";
-  throw InvalidArgument(::lookalike::detail::concat("option '", where, "' must be ", expected,
-                                                    ", got ", text));
+  throw InvalidArgument(
+      ::lookalike::detail::concat("option '", where, "' must be ", expected, ", got ", text));
 }
 }  // namespace detail
 

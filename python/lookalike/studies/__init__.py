@@ -1,20 +1,19 @@
-"""Studies runnable from a config: name -> module with ``DEFAULTS`` and ``run(cfg, out_dir)``."""
+"""Studies runnable from a config, by name: each is a ``Study`` (see ``base``) registered here."""
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Dict
 
-from . import dedup_recall, fmnist_baseline, noisy_labels
-from .dedup_recall import RecallStudy  # the duplicate recall study as a class
+from .base import Output, Study, subset
+from .dedup_recall import DedupRecall, RecallStudy
+from .fmnist_baseline import FmnistBaseline
+from .noisy_labels import NoisyLabels
 
-STUDIES: Dict[str, ModuleType] = {
-    "dedup_recall": dedup_recall,
-    "fmnist_baseline": fmnist_baseline,
-    "noisy_labels": noisy_labels,
-}
+STUDIES: Dict[str, Study] = {s.name: s for s in (DedupRecall(), FmnistBaseline(), NoisyLabels())}
+
+__all__ = ["Output", "RecallStudy", "STUDIES", "Study", "get", "subset"]
 
 
-def get(name: str) -> ModuleType:
+def get(name: str) -> Study:
     if name not in STUDIES:
         raise ValueError(f"unknown study '{name}'; known: {sorted(STUDIES)}")
     return STUDIES[name]

@@ -10,14 +10,19 @@ that have at least one duplicate (seeded). Output: ``metrics.json`` (by the runn
 """
 from __future__ import annotations
 
-import time
-from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import torch
 
-from .. import _core, dedup, index, plot, results
+from .. import _core, dedup, index
 from ..options import defaults
+from .base import Output, Study
+from .dedup_report import plots_and_report
+
+_LISTINGS = defaults(_core.dedup.ListingsOptions)
+# The reader's options a config may set for its own file (data.set: listings); their defaults are
+# the C++ ListingsOptions'.
+_LISTINGS_KEYS = [k for k in _LISTINGS if k not in ("id_prefix", "threads", "limit", "image_size")]
 
 DEFAULTS: Dict[str, Any] = {
     "study": "dedup_recall",
@@ -28,10 +33,10 @@ DEFAULTS: Dict[str, Any] = {
         "set": "amazon_google",  # amazon_google | shopee_dev | fashion_products | listings
         "root": None,            # folder of a named set (default: ../shared/data/<set>)
         "limit": 0,              # first rows only (small runs)
-        "image_size": 64,
-        # set: listings — your own file:
-        "path": None, "id_col": "id", "title_col": "title", "group_col": None, "text_cols": [],
-        "image_col": None, "image_pattern": None, "image_root": None, "phash_col": None, "attr_cols": [],
+        "image_size": _LISTINGS["image_size"],
+        # set: listings — your own file: path, id_col, title_col, group_col, text_cols, image_col,
+        # image_pattern, image_root, phash_col, attr_cols
+        **{k: _LISTINGS[k] for k in _LISTINGS_KEYS},
         # fashion_products: simulated re-listings
         "relist": {"originals": 2000, "min_copies": 1, "max_copies": 3},
     },
@@ -52,17 +57,14 @@ DEFAULTS: Dict[str, Any] = {
     # depth it judges at, so that it learns the same share of non-matches)
     # from: a matcher.json written by an earlier run (with ground truth) to judge candidates
     # here instead of fitting one; needed when the listings have no groups.
-    "matcher": {"enabled": True, "n": None, "l2": 1.0, "numeric_attrs": ["price"], "from": None},
+    "matcher": {"enabled": True, "n": None, "l2": defaults(_core.dedup.MatcherOptions)["l2"], "numeric_attrs": ["price"],
+                "from": None},
     # matcher_n: also cluster by the matcher over every listing's top matcher_n per pipeline (0: no)
     "clustering": {"enabled": True, "embedding": "text", "thresholds": [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95],
                    "matcher_n": 10},
     "report": {"gallery": 6, "histogram_features": ["cos_text", "cos_image", "title_jaccard", "phash_similarity",
                                                     "score_bm25"]},
 }
-
-
-_LISTINGS_KEYS = ("path", "id_col", "title_col", "group_col", "text_cols", "image_col", "image_pattern",
-                  "image_root", "phash_col", "attr_cols")
 
 # Options that only some variants read (found by reading run() and load() for every key): each
 # is an error when set while the variant ignores it.
@@ -88,7 +90,7 @@ class RecallStudy:
     """The study from a config file or dict, with ``--set``-style overrides:
 
     >>> m = RecallStudy("experiments/dedup_shopee.yaml", ["text.epochs=2"]).run("results/x")  # doctest: +SKIP
-    >>> m["ground_truth"]["recall"]["union"]["10"]  # doctest: +SKIP
+    >>> m["ground_truth"]["pair_recall"]["union"]["10"]  # doctest: +SKIP
     """
 
     def __init__(self, config: Any = None, sets: Any = ()):
@@ -120,359 +122,233 @@ def load(cfg: Dict[str, Any]) -> dedup.Listings:
                           relist=d.get("relist"), seed=int(cfg["seed"]), threads=int(cfg["threads"]))
 
 
-def _queries(items: dedup.Listings, test_rows: torch.Tensor, count: int, seed: int) -> torch.Tensor:
-    sizes = torch.bincount(items.groups)
-    eligible = test_rows[sizes[items.groups[test_rows]] > 1]
-    if eligible.numel() == 0:
-        raise ValueError("no test listing has a duplicate: the study needs groups of two or more listings")
-    if 0 < count < eligible.numel():
-        pick, _ = _core.data.random_split(int(eligible.numel()), count / eligible.numel(), seed, None)
-        eligible = eligible[pick]
-    return eligible
+class _Run:
+    """One run of the study: the steps share the listings, the split and the candidates."""
 
+    def __init__(self, cfg: Dict[str, Any], out: Output) -> None:
+        self.cfg, self.out = cfg, out
+        self.seed = int(cfg["seed"])
+        self.ns = sorted(int(n) for n in cfg["ns"])
+        self.n_max = self.ns[-1]
+        self.names: List[str] = list(cfg["pipelines"])
+        if not self.names:
+            raise ValueError("pipelines: name at least one of " + ", ".join(dedup.pipelines()))
+        for name in self.names:
+            if name not in dedup.PIPELINES:
+                raise ValueError(f"unknown pipeline '{name}'; known: {dedup.pipelines()}")
+        if cfg["baseline"] is not None and cfg["baseline"] not in self.names:
+            raise ValueError(f"baseline '{cfg['baseline']}' is not among the pipelines {self.names}")
+        self.report: Dict[str, Any] = {}
+        self.matcher: Optional[dedup.Matcher] = None
 
-def _candidate_pairs(rows: torch.Tensor, cands: Dict[str, torch.Tensor], n: int) -> torch.Tensor:
-    """Unique (row, candidate) pairs from each pipeline's top n of the given rows."""
-    parts = []
-    for ids in cands.values():
-        c = ids[rows, :n]
-        q = rows.unsqueeze(1).expand_as(c)
-        keep = c >= 0
-        parts.append(torch.stack([q[keep], c[keep]], 1))
-    return torch.unique(torch.cat(parts), dim=0)
-
-
-def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
-    seed = int(cfg["seed"])
-    ns = sorted(int(n) for n in cfg["ns"])
-    n_max = ns[-1]
-    names: List[str] = list(cfg["pipelines"])
-    if not names:
-        raise ValueError("pipelines: name at least one of " + ", ".join(dedup.PIPELINES))
-    for name in names:
-        if name not in dedup.PIPELINES:
-            raise ValueError(f"unknown pipeline '{name}'; known: {sorted(dedup.PIPELINES)}")
-    if cfg["baseline"] is not None and cfg["baseline"] not in names:
-        raise ValueError(f"baseline '{cfg['baseline']}' is not among the pipelines {names}")
-    mcfg = cfg["matcher"]
-    timings: Dict[str, float] = {}
-    t0 = time.perf_counter()
-    items = load(cfg)
-    timings["load_s"] = time.perf_counter() - t0
-    n_items = len(items)
-    groups = items.groups
-    truth = groups is not None
-    if truth:
-        train_rows, test_rows = dedup.split_groups(groups, float(cfg["split"]["test_fraction"]), seed)
-        cal_frac = float(cfg["split"].get("calibration_fraction", 0))
-        if cal_frac > 0:
-            fit_i, cal_i = dedup.split_groups(groups[train_rows], cal_frac, seed + 1)
-            fit_rows, cal_rows = train_rows[fit_i], train_rows[cal_i]
+    def split(self) -> None:
+        """Train / calibration / test rows by group, and the query rows."""
+        cfg, seed = self.cfg, self.seed
+        with self.out.timed("load"):
+            self.items = load(cfg)
+        n, groups = len(self.items), self.items.groups
+        self.truth = groups is not None
+        if self.truth:
+            train_rows, self.test_rows = dedup.split_groups(groups, float(cfg["split"]["test_fraction"]), seed)
+            cal_frac = float(cfg["split"].get("calibration_fraction", 0))
+            if cal_frac > 0:
+                fit_i, cal_i = dedup.split_groups(groups[train_rows], cal_frac, seed + 1)
+                self.fit_rows, self.cal_rows = train_rows[fit_i], train_rows[cal_i]
+            else:
+                self.fit_rows = self.cal_rows = train_rows
+            self.queries = dedup.query_rows(groups, self.test_rows, int(cfg["queries"]), seed)
         else:
-            fit_rows = cal_rows = train_rows
-        queries = _queries(items, test_rows, int(cfg["queries"]), seed)
-    else:
-        # No ground truth (the seed's situation): a matcher trained elsewhere judges the
-        # candidates; encoders learn from perturbed titles only; queries are any listings.
-        if not (mcfg.get("enabled", True) and mcfg.get("from")):
-            raise ValueError(f"'{items.source}' has no duplicate groups: give data.group_col, or matcher.from: "
-                             "<matcher.json of a study run with ground truth> so that the matcher judges the "
-                             "candidates")
-        train_rows = fit_rows = test_rows = torch.arange(n_items)
-        cal_rows = torch.arange(0)
-        count = int(cfg["queries"])
-        queries = test_rows
-        if 0 < count < n_items:
-            queries = test_rows[_core.data.random_split(n_items, count / n_items, seed, None)[0]]
+            # No ground truth (the seed's situation): a matcher trained elsewhere judges the
+            # candidates; encoders learn from perturbed titles only; queries are any listings.
+            if not (cfg["matcher"]["enabled"] and cfg["matcher"]["from"]):
+                raise ValueError(f"'{self.items.source}' has no duplicate groups: give data.group_col, or "
+                                 "matcher.from: <matcher.json of a study run with ground truth> so that the matcher "
+                                 "judges the candidates")
+            train_rows = self.fit_rows = self.test_rows = torch.arange(n)
+            self.cal_rows = torch.arange(0)
+            count = int(cfg["queries"])
+            self.queries = self.test_rows
+            if 0 < count < n:
+                self.queries = self.test_rows[_core.data.random_split(n, count / n, seed, None)[0]]
+        if self.n_max >= n:
+            raise ValueError(f"ns: largest n ({self.n_max}) must be below the number of listings ({n})")
+        self.report.update(data=self.items.summary(), ground_truth_available=self.truth, split={
+            "train_items": int(train_rows.numel()), "encoder_items": int(self.fit_rows.numel()),
+            "calibration_items": int(self.cal_rows.numel()), "test_items": int(self.test_rows.numel()),
+            "queries": int(self.queries.numel())})
 
-    if n_max >= n_items:
-        raise ValueError(f"ns: largest n ({n_max}) must be below the number of listings ({n_items})")
+    def candidates(self) -> None:
+        """Every pipeline's n_max candidates for every listing; the ground-truth comparison."""
+        self.pipes: Dict[str, dedup.Pipeline] = {}
+        self.cands: Dict[str, Any] = {}
+        info: Dict[str, Any] = {}
+        for name in self.names:
+            with self.out.timed(name):
+                opts = dict(self.cfg.get(name) or {})
+                if name in ("text", "image"):
+                    opts.setdefault("seed", self.seed)
+                if name == "image":
+                    opts.setdefault("threads", int(self.cfg["threads"]))
+                p = dedup.make_pipeline(name, **opts).fit(self.items, self.fit_rows)
+                self.pipes[name], self.cands[name] = p, p.candidates(self.n_max)
+            info[name] = dict(p.info)
+        self.report["pipelines"] = info
+        self.cand_q = [self.cands[n][0][self.queries] for n in self.names]
+        self.embeddings = {n: p.embeddings for n, p in self.pipes.items() if p.embeddings is not None}
+        self.cmp = None
+        if self.truth:
+            groups = self.items.groups
+            total = dedup.true_pairs(self.queries, groups)
+            self.report["split"]["true_pairs"] = int(total)
+            self.cmp = dedup.compare_pipelines(self.cand_q, [dedup.same_group(self.queries, c, groups)
+                                                             for c in self.cand_q], self.queries, self.ns)
+            self.report["ground_truth"] = dedup.summarise(self.cmp, self.names, int(total), self.cfg["baseline"] or "")
 
-    # Candidates of every pipeline for every listing.
-    pipes: Dict[str, dedup.Pipeline] = {}
-    cands: Dict[str, Any] = {}
-    info: Dict[str, Any] = {}
-    for name in names:
-        t = time.perf_counter()
-        opts = dict(cfg.get(name) or {})
-        if name == "text":
-            opts.setdefault("seed", seed)
-        if name == "image":
-            opts.setdefault("seed", seed)
-            opts.setdefault("threads", int(cfg["threads"]))
-        p = dedup.make_pipeline(name, **opts).fit(items, fit_rows)
-        ids, scores = p.candidates(n_max)
-        pipes[name], cands[name] = p, (ids, scores)
-        timings[f"{name}_s"] = time.perf_counter() - t
-        info[name] = dict(p.info)
+    def features(self, pairs: torch.Tensor):
+        """Pair features (float64 [m, f]) and their names."""
+        cand_scores = {n: self.cands[n] for n in self.names if n not in self.embeddings and n != "phash"}
+        return dedup.pair_features(pairs, self.items, embeddings=self.embeddings, candidate_scores=cand_scores,
+                                   numeric_attrs=self.cfg["matcher"]["numeric_attrs"])
 
-    cand_q = [cands[n][0][queries] for n in names]
-    report: Dict[str, Any] = {"data": items.summary(), "ground_truth_available": truth, "split": {
-        "train_items": int(train_rows.numel()), "encoder_items": int(fit_rows.numel()),
-        "calibration_items": int(cal_rows.numel()), "test_items": int(test_rows.numel()),
-        "queries": int(queries.numel())}, "pipelines": info}
-    cmp = None
-    if truth:
-        total = dedup.true_pairs(queries, groups)
-        report["split"]["true_pairs"] = int(total)
-        cmp = dedup.compare_pipelines(cand_q, [dedup.same_group(queries, c, groups) for c in cand_q], queries, ns)
-        report["ground_truth"] = _summarise(names, cmp, total, cfg["baseline"])
-
-    # Matcher: trained on the candidates of the calibration listings (groups the encoders never
-    # saw, so their scores look like test scores; a candidate outside the query's group is a
-    # non-match whatever its split), threshold by F1 on them; or loaded (matcher.from).
-    embeddings = {n: p.embeddings for n, p in pipes.items() if p.embeddings is not None}
-    cand_scores = {n: cands[n] for n in names if n not in embeddings and n != "phash"}
-
-    def feats(pairs: torch.Tensor):
-        return dedup.pair_features(pairs, items, embeddings=embeddings, candidate_scores=cand_scores,
-                                   numeric_attrs=mcfg.get("numeric_attrs", ()))
-
-    judged_cmp = None
-    if mcfg.get("enabled", True):
-        t = time.perf_counter()
-        if mcfg.get("from"):
-            matcher = dedup.Matcher.load(mcfg["from"])
-            _, feat_names = feats(torch.zeros(0, 2, dtype=torch.int64))
-            if feat_names != matcher.feature_names:
-                raise ValueError(f"matcher.from '{mcfg['from']}' was trained on features {matcher.feature_names}; "
+    def fit_matcher(self) -> Dict[str, Any]:
+        """Trained on the candidates of the calibration listings (groups the encoders never saw,
+        so their scores look like test scores), threshold by F1 on them; or loaded (matcher.from)."""
+        mcfg, lists = self.cfg["matcher"], [self.cands[n][0] for n in self.names]
+        if mcfg["from"]:
+            self.matcher = dedup.Matcher.load(mcfg["from"])
+            _, feat_names = self.features(torch.zeros(0, 2, dtype=torch.int64))
+            if feat_names != self.matcher.feature_names:
+                raise ValueError(f"matcher.from '{mcfg['from']}' was trained on features {self.matcher.feature_names}; "
                                  f"this study computes {feat_names} (same pipelines and attribute columns needed)")
-            m_info: Dict[str, Any] = {"loaded_from": str(mcfg["from"])}
+            return {"loaded_from": str(mcfg["from"])}
+        pairs = dedup.candidate_pairs(self.cal_rows, lists, int(mcfg["n"] or self.n_max))
+        x, feat_names = self.features(pairs)
+        y = dedup.pair_labels(pairs, self.items.groups)
+        if not 0 < int(y.sum()) < len(y):
+            raise ValueError(f"matcher: the candidates of the {len(self.cal_rows)} calibration listings hold "
+                             f"{int(y.sum())} true matches among {len(y)} pairs; it needs both kinds (more data, a "
+                             "larger split.calibration_fraction, or matcher.enabled: false)")
+        self.matcher = dedup.Matcher(l2=float(mcfg["l2"])).fit(x, y, feat_names)
+        return {"train_pairs": int(len(pairs)), "train_positives": int(y.sum()),
+                "train_choice": self.matcher.choose_threshold(x, y)}
+
+    def judge(self) -> None:
+        """The matcher's judgement of every query's candidates, and its quality where truth exists."""
+        with self.out.timed("matcher"):
+            info = self.fit_matcher()
+            m = self.matcher
+            m.save(self.out.path("matcher.json"))
+            # Every query's candidates of every pipeline, judged once (a pair's features do not
+            # depend on the pipeline that proposed it); each pipeline's mask marks its accepted ones.
+            pairs = dedup.candidate_pairs(self.queries, [self.cands[n][0] for n in self.names], self.n_max)
+            accepted = m.predict(self.features(pairs)[0])
+            judged = [dedup.pairs_in(self.queries, self.cands[n][0], pairs[accepted]) for n in self.names]
+            self.judged_cmp = dedup.compare_pipelines(self.cand_q, judged, self.queries, self.ns)
+            self.report["matcher"] = {"features": m.feature_names, "weights": m.weights(), "intercept": m.intercept,
+                                      "threshold": m.threshold, **info}
+            if self.truth:  # its quality on the test candidates (all pipelines' top n_max, deduplicated)
+                q = _core.eval.prf(accepted, dedup.pair_labels(pairs, self.items.groups))
+                self.report["matcher"].update(
+                    test_pairs=int(len(pairs)), test_positives=q["actual"], precision=q["precision"],
+                    recall_of_candidates=q["recall"], f1=q["f1"],
+                    recall_of_all_true_pairs=q["true_positives"] / max(1, self.report["split"]["true_pairs"]))
+            self.report["by_matcher"] = dedup.summarise(self.judged_cmp, self.names, 0, self.cfg["baseline"] or "")
+
+    def only_found(self):
+        """Pairs only one pipeline finds (by ground truth, else by the matcher): feature values
+        for the histograms and a seeded gallery of examples."""
+        cmp = self.cmp or getattr(self, "judged_cmp", None)
+        only_sets = cmp.only if cmp else []
+        panels: Dict[str, Dict[str, List[float]]] = {}
+        gallery: Dict[str, List[Dict[str, Any]]] = {}
+        items, k = self.items, int(self.cfg["report"]["gallery"])
+        for name, only in zip(self.names, only_sets):
+            if len(only) == 0:
+                continue
+            x, fn = self.features(only)
+            panels[f"only {name}"] = {f: x[:, fn.index(f)].tolist() for f in self.cfg["report"]["histogram_features"]
+                                      if f in fn}
+            pick = only[torch.randperm(len(only), generator=torch.Generator().manual_seed(self.seed))[:k]]
+            gallery[name] = [{"query": items.ids[a], "match": items.ids[b], "query_title": items.titles[a],
+                              "match_title": items.titles[b], "rows": [int(a), int(b)]} for a, b in pick.tolist()]
+        self.report["only_found_by"] = {n: int(len(o)) for n, o in zip(self.names, only_sets)}
+        self.report["gallery"] = gallery
+        return panels, gallery
+
+    def cluster(self) -> None:
+        """Threshold clustering of the whole catalogue over the chosen embedding."""
+        ccfg, groups, n = self.cfg["clustering"], self.items.groups, len(self.items)
+        with self.out.timed("clustering"):
+            x = self.embeddings[ccfg["embedding"]]
+            sweep = []
+            for th in ccfg["thresholds"]:
+                cl = index.threshold_clusters(x, float(th))
+                point = {"threshold": float(th), "clusters": cl.num_clusters, "reduction_ratio": cl.reduction_ratio}
+                if self.truth:
+                    point.update(calibration=dedup.cluster_scores(cl.labels, groups, self.cal_rows)
+                                 if len(self.cal_rows) else None,
+                                 test=dedup.cluster_scores(cl.labels, groups, self.test_rows))
+                sweep.append(point)
+            self.report["clustering"] = {"embedding": ccfg["embedding"], "sweep": sweep}
+            if self.truth:
+                best = max(sweep, key=lambda s: (s["calibration"] or s["test"])["mean_f1"])
+                self.report["clustering"].update(
+                    chosen_threshold=best["threshold"], test_mean_f1=best["test"]["mean_f1"],
+                    reduction_ratio=best["reduction_ratio"],
+                    best_test_mean_f1_any_threshold=max(s["test"]["mean_f1"] for s in sweep),
+                    # every listing alone: the score of clustering nothing
+                    singletons_test_mean_f1=dedup.cluster_scores(torch.arange(n), groups, self.test_rows)["mean_f1"],
+                    true_reduction_ratio=n / self.report["data"]["groups"])
+
+    def cluster_by_matcher(self) -> None:
+        """Components of the candidate pairs (top matcher_n of every pipeline, every listing) that
+        the matcher accepts."""
+        n, top = len(self.items), int(self.cfg["clustering"]["matcher_n"])
+        with self.out.timed("matcher_clustering"):
+            pairs = dedup.candidate_pairs(torch.arange(n), [self.cands[p][0] for p in self.names], top)
+            accepted = pairs[self.matcher.predict(self.features(pairs)[0])]
+            labels = _core.dedup.groups_from_pairs(n, accepted)
+            clusters = int(labels.max()) + 1
+            mc: Dict[str, Any] = {"candidates_per_pipeline": top, "pairs_judged": int(len(pairs)),
+                                  "pairs_accepted": int(len(accepted)), "clusters": clusters,
+                                  "reduction_ratio": n / clusters}
+            if self.truth:
+                mc["test"] = dedup.cluster_scores(labels, self.items.groups, self.test_rows)
+            self.report["matcher_clustering"] = mc
+
+    def headline(self) -> Dict[str, Any]:
+        """The flat metrics: pair recall (or matched pairs) per pipeline and n, matcher and clusters."""
+        r = self.report
+        if self.truth:
+            m = {f"pair_recall@{n}_{k}": v[str(n)] for k, v in r["ground_truth"]["pair_recall"].items() for n in self.ns}
         else:
-            tr_pairs = _candidate_pairs(cal_rows, {n: cands[n][0] for n in names}, int(mcfg.get("n") or n_max))
-            x_tr, feat_names = feats(tr_pairs)
-            y_tr = groups[tr_pairs[:, 0]] == groups[tr_pairs[:, 1]]
-            if not 0 < int(y_tr.sum()) < len(y_tr):
-                raise ValueError(f"matcher: the candidates of the {len(cal_rows)} calibration listings hold "
-                                 f"{int(y_tr.sum())} true matches among {len(y_tr)} pairs; it needs both kinds (more "
-                                 "data, a larger split.calibration_fraction, or matcher.enabled: false)")
-            matcher = dedup.Matcher(l2=float(mcfg["l2"])).fit(x_tr, y_tr, feat_names)
-            m_info = {"train_pairs": int(len(tr_pairs)), "train_positives": int(y_tr.sum()),
-                      "train_choice": matcher.choose_threshold(x_tr, y_tr)}
-        matcher.save(out_dir / "matcher.json")
-        judged = []
-        for c in cand_q:
-            q = queries.unsqueeze(1).expand_as(c)
-            valid = c >= 0
-            mask = torch.zeros_like(c, dtype=torch.bool)
-            if bool(valid.any()):
-                mask[valid] = matcher.predict(feats(torch.stack([q[valid], c[valid]], 1))[0])
-            judged.append(mask)
-        judged_cmp = dedup.compare_pipelines(cand_q, judged, queries, ns)
-        report["matcher"] = {"features": matcher.feature_names, "weights": matcher.weights(),
-                             "intercept": matcher.intercept, "threshold": matcher.threshold, **m_info}
-        if truth:  # its quality on the test candidates (all pipelines' top n_max, deduplicated)
-            te_pairs = _candidate_pairs(queries, {n: cands[n][0] for n in names}, n_max)
-            te_pred = matcher.predict(feats(te_pairs)[0])
-            te_true = groups[te_pairs[:, 0]] == groups[te_pairs[:, 1]]
-            tp = int((te_pred & te_true).sum())
-            p_, r_ = tp / max(1, int(te_pred.sum())), tp / max(1, int(te_true.sum()))
-            report["matcher"].update(test_pairs=int(len(te_pairs)), test_positives=int(te_true.sum()), precision=p_,
-                                     recall_of_candidates=r_, recall_of_all_true_pairs=tp / max(1, report["split"]["true_pairs"]),
-                                     f1=2 * p_ * r_ / (p_ + r_) if p_ + r_ else 0.0)
-        report["by_matcher"] = _summarise(names, judged_cmp, None, cfg["baseline"])
-        timings["matcher_s"] = time.perf_counter() - t
-
-    # Pairs only one pipeline finds (by ground truth, else by the matcher): scores and examples.
-    only_sets = (cmp or judged_cmp).only if (cmp or judged_cmp) else []
-    panels: Dict[str, Dict[str, List[float]]] = {}
-    gallery: Dict[str, List[Dict[str, Any]]] = {}
-    for name, only in zip(names, only_sets):
-        if len(only) == 0:
-            continue
-        x, fn = feats(only)
-        panels[f"only {name}"] = {f: x[:, fn.index(f)].tolist() for f in cfg["report"]["histogram_features"] if f in fn}
-        k = int(cfg["report"]["gallery"])
-        pick = only[torch.randperm(len(only), generator=torch.Generator().manual_seed(seed))[:k]]
-        gallery[name] = [{"query": items.ids[a], "match": items.ids[b], "query_title": items.titles[a],
-                          "match_title": items.titles[b], "rows": [int(a), int(b)]} for a, b in pick.tolist()]
-    report["only_found_by"] = {n: int(len(o)) for n, o in zip(names, only_sets)}
-    report["gallery"] = gallery
-
-    # Threshold clustering of the whole catalogue.
-    ccfg = cfg["clustering"]
-    if ccfg.get("enabled", True) and ccfg.get("embedding") in embeddings:
-        t = time.perf_counter()
-        x = embeddings[ccfg["embedding"]]
-        sweep = []
-        for th in ccfg["thresholds"]:
-            cl = index.threshold_clusters(x, float(th))
-            point = {"threshold": float(th), "clusters": cl.num_clusters, "reduction_ratio": cl.reduction_ratio}
-            if truth:
-                point.update(calibration=dedup.cluster_scores(cl.labels, groups, cal_rows) if len(cal_rows) else None,
-                             test=dedup.cluster_scores(cl.labels, groups, test_rows))
-            sweep.append(point)
-        report["clustering"] = {"embedding": ccfg["embedding"], "sweep": sweep}
-        if truth:
-            best = max(sweep, key=lambda s: (s["calibration"] or s["test"])["mean_f1"])
-            report["clustering"].update(
-                chosen_threshold=best["threshold"], test_mean_f1=best["test"]["mean_f1"],
-                reduction_ratio=best["reduction_ratio"],
-                best_test_mean_f1_any_threshold=max(s["test"]["mean_f1"] for s in sweep),
-                # every listing alone: the score of clustering nothing
-                singletons_test_mean_f1=dedup.cluster_scores(torch.arange(n_items), groups, test_rows)["mean_f1"],
-                true_reduction_ratio=n_items / int(torch.unique(groups).numel()))
-        timings["clustering_s"] = time.perf_counter() - t
-    # Clustering by the matcher: components of the candidate pairs (top matcher_n of every
-    # pipeline, every listing) that it accepts.
-    if ccfg.get("enabled", True) and "matcher" in report and int(ccfg.get("matcher_n") or 0) > 0:
-        t = time.perf_counter()
-        pairs = _candidate_pairs(torch.arange(n_items), {n: cands[n][0] for n in names}, int(ccfg["matcher_n"]))
-        accepted = pairs[matcher.predict(feats(pairs)[0])]
-        labels = _core.dedup.groups_from_pairs(n_items, accepted)
-        mc: Dict[str, Any] = {"candidates_per_pipeline": int(ccfg["matcher_n"]), "pairs_judged": int(len(pairs)),
-                              "pairs_accepted": int(len(accepted)), "clusters": int(labels.max()) + 1,
-                              "reduction_ratio": n_items / (int(labels.max()) + 1)}
-        if truth:
-            mc["test"] = dedup.cluster_scores(labels, groups, test_rows)
-        report["matcher_clustering"] = mc
-        timings["matcher_clustering_s"] = time.perf_counter() - t
-    report["timings"] = timings
-    if truth:
-        report["metrics"] = {f"recall@{n}_{k}": v[str(n)] for k, v in report["ground_truth"]["recall"].items() for n in ns}
-    else:
-        report["metrics"] = {f"matched@{n}_{k}": v[str(n)] for k, v in report["by_matcher"]["found"].items() for n in ns}
-    if "f1" in report.get("matcher", {}):
-        report["metrics"].update(matcher_precision=report["matcher"]["precision"], matcher_f1=report["matcher"]["f1"])
-    if "test_mean_f1" in report.get("clustering", {}):
-        report["metrics"]["cluster_test_mean_f1"] = report["clustering"]["test_mean_f1"]
-    if "test" in report.get("matcher_clustering", {}):
-        report["metrics"]["matcher_cluster_test_mean_f1"] = report["matcher_clustering"]["test"]["mean_f1"]
-    _plots_and_report(cfg, report, items, names, panels, gallery, out_dir)
-    return report
+            m = {f"matched@{n}_{k}": v[str(n)] for k, v in r["by_matcher"]["found"].items() for n in self.ns}
+        if "f1" in r.get("matcher", {}):
+            m.update(matcher_precision=r["matcher"]["precision"], matcher_f1=r["matcher"]["f1"])
+        if "test_mean_f1" in r.get("clustering", {}):
+            m["cluster_test_mean_f1"] = r["clustering"]["test_mean_f1"]
+        if "test" in r.get("matcher_clustering", {}):
+            m["matcher_cluster_test_mean_f1"] = r["matcher_clustering"]["test"]["mean_f1"]
+        return m
 
 
-def _summarise(names: List[str], cmp: Any, total: Any, baseline: str) -> Dict[str, Any]:
-    """recall@n (found / total true pairs) per pipeline and union, overlap shares, gain over the
-    baseline, Venn regions. Without a total (matcher judgements), counts replace recall."""
-    ns = list(cmp.ns)
-    out: Dict[str, Any] = {"found": {n: dict(zip(map(str, ns), cmp.found[i])) for i, n in enumerate(names)}}
-    out["found"]["union"] = dict(zip(map(str, ns), cmp.union_found))
-    if total:
-        out["recall"] = {k: {n: c / total for n, c in v.items()} for k, v in out["found"].items()}
-    key = "recall" if total else "found"
-    if baseline in names:
-        b = out[key][baseline]
-        out["gain_over_" + baseline] = {k: {n: v[n] - b[n] for n in v} for k, v in out[key].items() if k != baseline}
-        if total:
-            out["relative_gain_over_" + baseline] = {k: {n: (v[n] / b[n] - 1) if b[n] else None for n in v}
-                                                     for k, v in out[key].items() if k != baseline}
-    found_max = [cmp.found[i][-1] for i in range(len(names))]
-    out["overlap_at_n"] = ns[-1]
-    out["overlap_pairs"] = {a: {b: cmp.overlap[i][j] for j, b in enumerate(names)} for i, a in enumerate(names)}
-    out["overlap_share"] = {a: {b: (cmp.overlap[i][j] / found_max[i]) if found_max[i] else None for j, b in enumerate(names)}
-                            for i, a in enumerate(names)}
-    out["venn"] = {"&".join(n for p, n in enumerate(names) if m >> p & 1): c for m, c in enumerate(cmp.venn) if m and c}
-    return out
+class DedupRecall(Study):
+    name = "dedup_recall"
+    DEFAULTS = DEFAULTS
+    APPLIES = APPLIES
 
-
-def _plots_and_report(cfg, report, items, names, panels, gallery, out_dir: Path) -> None:
-    truth = report["ground_truth_available"]
-    view = report["ground_truth"] if truth else report["by_matcher"]
-    what = "true positives" if truth else "pairs the matcher accepts"
-    at = view["overlap_at_n"]
-    figs = {"recall_at_n.png": plot.recall_at_n(view["recall"], f"{cfg['name']}: recall@n (ground truth)") if truth else
-            plot.recall_at_n(view["found"], f"{cfg['name']}: pairs the matcher accepts", ylabel="matched pairs")}
-    share = [[view["overlap_share"][a][b] or 0.0 for b in names] for a in names]
-    figs["overlap.png"] = plot.overlap_matrix(names, share, f"share of row's {what} also found (n={at})")
-    figs["venn.png"] = plot.venn(names, view["venn"], f"{what} at n={at}")
-    if panels:
-        figs["only_scores.png"] = plot.score_histograms(panels, f"scores of {what} one pipeline alone finds")
-    if items.images is not None and gallery:
-        pairs, caps = [], []
-        for name, ex in gallery.items():
-            for e in ex[:3]:
-                pairs.append(tuple(e["rows"]))
-                caps.append(f"only {name}: {e['query_title'][:38]} | {e['match_title'][:38]}")
-        figs["gallery.png"] = plot.image_pairs(items.images, pairs, caps, f"{what} one pipeline alone finds")
-    import matplotlib.pyplot as plt
-
-    for fname, fig in figs.items():
-        results.save_figure(fig, out_dir / fname)
-        plt.close(fig)  # a study writes its plots; keeping them open only holds memory
-    _write_report(cfg, report, names, list(figs), out_dir)
-
-
-def _fmt(v: Any) -> str:
-    return f"{v:.3f}" if isinstance(v, float) else str(v)
-
-
-def _table(rows: Dict[str, Dict[str, Any]], ns: List[str], fmt=_fmt) -> List[str]:
-    out = ["| pipeline | " + " | ".join(f"@{n}" for n in ns) + " |", "|---|" + "---|" * len(ns)]
-    return out + [f"| {k} | " + " | ".join(fmt(v[n]) for n in ns) + " |" for k, v in rows.items()]
-
-
-def _comparison(view: Dict[str, Any], names: List[str], baseline: str, key: str, what: str) -> List[str]:
-    ns = list(view[key][names[0]])
-    lines = _table(view[key], ns)
-    gain = view.get("gain_over_" + baseline)
-    if gain:
-        unit = "recall points" if key == "recall" else "pairs"
-        lines += ["", f"Gain over {baseline} ({unit}):", ""] + _table(
-            gain, ns, lambda v: f"{v:+.3f}" if isinstance(v, float) else f"{v:+d}")
-    lines += ["", f"Overlap at n={view['overlap_at_n']} (share of the row's {what} also found by the column):", "",
-              "| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    lines += [f"| {a} | " + " | ".join(_fmt(view["overlap_share"][a][b]) for b in names) + " |" for a in names]
-    return lines + ["", "Found by exactly: " + ", ".join(f"{k}: {v}" for k, v in view["venn"].items())]
-
-
-def _write_report(cfg, report, names, figures, out_dir: Path) -> None:
-    truth = report["ground_truth_available"]
-    d, sp = report["data"], report["split"]
-    lines = [f"# Duplicate recall study: {cfg['name']}", "",
-             f"Data: {d['source']} — {d['items']} listings" +
-             (f", {d.get('groups')} groups ({d.get('groups_with_duplicates')} with duplicates)" if truth else
-              ", **no ground truth**: the matcher judges the candidates") +
-             (" — **groups are SIMULATED re-listings**" if d["simulated_groups"] else ""),
-             f"Skipped rows: {d['skipped'] or 'none'}; repaired non-UTF-8 cells: {d['repaired_utf8_cells']}."]
-    if truth:
-        lines += [f"Split by group: {sp['train_items']} train ({sp['encoder_items']} fit the encoders, "
-                  f"{sp['calibration_items']} calibrate matcher and thresholds) / {sp['test_items']} test listings; "
-                  f"{sp['queries']} queries, {sp['true_pairs']} true pairs to find. Seed {cfg['seed']}.",
-                  "", "## Recall@n (ground truth)", ""]
-        lines += _comparison(report["ground_truth"], names, cfg["baseline"], "recall", "true positives")
-    else:
-        lines += [f"{sp['queries']} queries. Seed {cfg['seed']}."]
-    if "matcher" in report:
-        m = report["matcher"]
-        lines += ["", "## Matcher", ""]
-        if "loaded_from" in m:
-            lines.append(f"Loaded from `{m['loaded_from']}`, threshold {m['threshold']:.3f}.")
-        else:
-            lines.append(f"Logistic regression on {m['train_pairs']} calibration candidate pairs ({m['train_positives']} "
-                         f"matches), threshold {m['threshold']:.3f} (best F1 on those pairs); saved to matcher.json.")
-        if "f1" in m:
-            lines.append(f"On the test candidates: precision {m['precision']:.3f}, recall {m['recall_of_candidates']:.3f}, "
-                         f"F1 {m['f1']:.3f}.")
-        lines += ["", "Pairs the matcher accepts, per pipeline and n:", ""]
-        lines += _comparison(report["by_matcher"], names, cfg["baseline"], "found", "accepted pairs")
-    if "clustering" in report:
-        c = report["clustering"]
-        lines += ["", "## Threshold clustering", ""]
-        if truth:
-            lines += [f"Embedding `{c['embedding']}`; threshold {c['chosen_threshold']} chosen by calibration-item mean F1; "
-                      f"test mean F1 **{c['test_mean_f1']:.3f}** (every listing alone scores {c['singletons_test_mean_f1']:.3f}), "
-                      f"reduction ratio {c['reduction_ratio']:.2f} (true {c['true_reduction_ratio']:.2f}).", "",
-                      "| threshold | clusters | reduction | calibration F1 | test F1 | test pair P | test pair R |",
-                      "|---|---|---|---|---|---|---|"]
-            for s in c["sweep"]:
-                cal = _fmt(s["calibration"]["mean_f1"]) if s["calibration"] else "–"
-                lines.append(f"| {s['threshold']} | {s['clusters']} | {s['reduction_ratio']:.2f} | {cal} | "
-                             f"{s['test']['mean_f1']:.3f} | {s['test']['pair_precision']:.3f} | {s['test']['pair_recall']:.3f} |")
-        else:
-            lines += [f"Embedding `{c['embedding']}` (no ground truth: sizes only).", "", "| threshold | clusters | reduction |",
-                      "|---|---|---|"] + [f"| {s['threshold']} | {s['clusters']} | {s['reduction_ratio']:.2f} |" for s in c["sweep"]]
-    if "matcher_clustering" in report:
-        mc = report["matcher_clustering"]
-        lines += ["", f"Clustering by the matcher (components of the accepted pairs among every listing's top "
-                      f"{mc['candidates_per_pipeline']} per pipeline): {mc['clusters']} clusters, reduction ratio "
-                      f"{mc['reduction_ratio']:.2f}" + (f"; test mean F1 **{mc['test']['mean_f1']:.3f}**, pair precision "
-                      f"{mc['test']['pair_precision']:.3f}, pair recall {mc['test']['pair_recall']:.3f}." if "test" in mc else ".")]
-    if report["gallery"]:
-        lines += ["", "## Pairs one pipeline alone finds (examples)", ""]
-        for name, ex in report["gallery"].items():
-            lines.append(f"**only {name}** ({report['only_found_by'][name]} pairs):")
-            lines += [f"- `{e['query_title'][:90]}` ↔ `{e['match_title'][:90]}`" for e in ex]
-            lines.append("")
-    lines += [""] + [f"![{f}]({f})" for f in figures] + [""]
-    _core.write_file_atomic(str(out_dir / "report.md"), "\n".join(lines).encode("utf-8"))
+    def run(self, cfg: Dict[str, Any], out: Output) -> Dict[str, Any]:
+        r = _Run(cfg, out)
+        r.split()
+        r.candidates()
+        if cfg["matcher"]["enabled"]:
+            r.judge()
+        panels, gallery = r.only_found()
+        clustering = cfg["clustering"]
+        if clustering["enabled"] and clustering["embedding"] in r.embeddings:
+            r.cluster()
+        if clustering["enabled"] and r.matcher is not None and int(clustering["matcher_n"] or 0) > 0:
+            r.cluster_by_matcher()
+        r.report["metrics"] = r.headline()
+        plots_and_report(cfg, r.report, r.items, r.names, panels, gallery, out)
+        return r.report

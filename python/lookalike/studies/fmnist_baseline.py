@@ -2,13 +2,10 @@
 exact retrieval metrics of the test set against itself -> plots."""
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import Any, Dict
 
-import torch
-
-from .. import data, eval as ev, plot, results, train
+from .. import data, eval as ev, plot, train
+from .base import Output, Study, subset
 
 DEFAULTS: Dict[str, Any] = {
     "study": "fmnist_baseline",
@@ -35,55 +32,46 @@ DEFAULTS: Dict[str, Any] = {
 }
 
 
-def _subset(x: torch.Tensor, y: torch.Tensor, limit: int, seed: int):
-    if limit <= 0 or limit >= len(y):
-        return x, y
-    idx, _ = data.random_split(len(y), limit / len(y), seed, labels=y)
-    return x[idx], y[idx]
+class FmnistBaseline(Study):
+    name = "fmnist_baseline"
+    DEFAULTS = DEFAULTS
 
+    def run(self, cfg: Dict[str, Any], out: Output) -> Dict[str, Any]:
+        seed = cfg["seed"]
+        with out.timed("load"):
+            x_train, y_train = data.fashion_mnist("train", cfg["data"]["root"])
+            x_test, y_test = data.fashion_mnist("test", cfg["data"]["root"])
+            x_train, y_train = subset(x_train, y_train, cfg["data"]["train_limit"], seed)
+            x_test, y_test = subset(x_test, y_test, cfg["data"]["test_limit"], seed + 1)
+            val = None
+            if cfg["data"]["val_fraction"] > 0:
+                val_idx, train_idx = data.random_split(len(y_train), cfg["data"]["val_fraction"], seed + 2,
+                                                       labels=y_train)
+                val = (x_train[val_idx], y_train[val_idx])
+                x_train, y_train = x_train[train_idx], y_train[train_idx]
 
-def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
-    timings: Dict[str, float] = {}
-    seed = cfg["seed"]
-    t = time.perf_counter()
-    x_train, y_train = data.fashion_mnist("train", cfg["data"]["root"])
-    x_test, y_test = data.fashion_mnist("test", cfg["data"]["root"])
-    x_train, y_train = _subset(x_train, y_train, cfg["data"]["train_limit"], seed)
-    x_test, y_test = _subset(x_test, y_test, cfg["data"]["test_limit"], seed + 1)
-    val = None
-    if cfg["data"]["val_fraction"] > 0:
-        val_idx, train_idx = data.random_split(len(y_train), cfg["data"]["val_fraction"], seed + 2, labels=y_train)
-        val = (x_train[val_idx], y_train[val_idx])
-        x_train, y_train = x_train[train_idx], y_train[train_idx]
-    timings["load_s"] = time.perf_counter() - t
+        with out.timed("train"):
+            options = dict(cfg["train"], seed=seed, threads=cfg["threads"], device=cfg["device"],
+                           log_path=str(out.path("train_log.jsonl")), checkpoint_dir=str(out.folder / "checkpoint"))
+            result = train.fit(x_train, y_train, val=val, **options)
+        result.model.save(str(out.path("model.pt")))
 
-    t = time.perf_counter()
-    options = dict(cfg["train"], seed=seed, threads=cfg["threads"], device=cfg["device"],
-                   log_path=str(out_dir / "train_log.jsonl"), checkpoint_dir=str(out_dir / "checkpoint"))
-    result = train.fit(x_train, y_train, val=val, **options)
-    timings["train_s"] = time.perf_counter() - t
-    result.model.save(str(out_dir / "model.pt"))
+        with out.timed("embed"):
+            test = result.model.evaluate(x_test, y_test, device=cfg["device"])
+            emb = result.model.embed(x_test, device=cfg["device"])
+        with out.timed("retrieval"):
+            retrieval = ev.retrieval_metrics(emb, y_test, k=cfg["eval"]["k"], metric=cfg["eval"]["metric"],
+                                             backend=cfg["eval"]["backend"])
 
-    t = time.perf_counter()
-    test = result.model.evaluate(x_test, y_test, device=cfg["device"])
-    emb = result.model.embed(x_test, device=cfg["device"])
-    timings["embed_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    retrieval = ev.retrieval_metrics(emb, y_test, k=cfg["eval"]["k"], metric=cfg["eval"]["metric"],
-                                     backend=cfg["eval"]["backend"])
-    timings["retrieval_s"] = time.perf_counter() - t
-
-    fig = plot.training_curves(result.history, title=f"{cfg['name']}: ConvNet on Fashion-MNIST")
-    results.save_figure(fig, out_dir / "training_curves.png")
-    fig = plot.embedding_pca(emb, y_test, data.FASHION_MNIST_CLASSES, cfg["plots"]["embedding_points"], seed,
-                             title="test embeddings (PCA)")
-    results.save_figure(fig, out_dir / "embeddings_pca.png")
-    return {
-        "metrics": {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
-                    "retrieval_test_vs_test": retrieval},
-        "history": result.history,
-        "timings": timings,
-        "sizes": {"train": len(y_train), "val": 0 if val is None else len(val[1]), "test": len(y_test)},
-        "model": {"parameters": result.model.num_parameters(), **result.model.options},
-        "artifacts": ["metrics.json", "model.pt", "train_log.jsonl", "training_curves.png", "embeddings_pca.png"],
-    }
+        out.figure("training_curves.png",
+                   plot.training_curves(result.history, title=f"{cfg['name']}: ConvNet on Fashion-MNIST"))
+        out.figure("embeddings_pca.png", plot.embedding_pca(emb, y_test, data.FASHION_MNIST_CLASSES,
+                                                            cfg["plots"]["embedding_points"], seed,
+                                                            title="test embeddings (PCA)"))
+        return {
+            "metrics": {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
+                        "retrieval_test_vs_test": retrieval},
+            "history": result.history,
+            "sizes": {"train": len(y_train), "val": 0 if val is None else len(val[1]), "test": len(y_test)},
+            "model": {"parameters": result.model.num_parameters(), **result.model.options},
+        }

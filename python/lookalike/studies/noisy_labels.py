@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any, Dict, List
 
-import torch
 
-from .. import _core, data, noisy, plot, results, train
+from .. import _core, data, noisy, plot, train
+from .. import eval as ev
+from .base import Output, Study, subset
 
 STRATEGIES = list(_core.noisy.filters())  # the C++ registry's names
 
@@ -69,13 +69,6 @@ APPLIES = [
 ]
 
 
-def _subset(x: torch.Tensor, y: torch.Tensor, limit: int, seed: int):
-    if limit <= 0 or limit >= len(y):
-        return x, y
-    idx, _ = data.random_split(len(y), limit / len(y), seed, labels=y)
-    return x[idx], y[idx]
-
-
 def load(cfg: Dict[str, Any]):
     """(x_train, y_train, x_test, y_test, class names) for the configured dataset."""
     d = cfg["data"]
@@ -93,8 +86,8 @@ def load(cfg: Dict[str, Any]):
         x_tr, y_tr, x_te, y_te = x[tr], y[tr], x[te], y[te]
     else:
         raise ValueError(f"data.dataset must be 'fashion_mnist' or 'products', got {d['dataset']!r}")
-    x_tr, y_tr = _subset(x_tr, y_tr, int(d["train_limit"]), seed)
-    x_te, y_te = _subset(x_te, y_te, int(d["test_limit"]), seed + 1)
+    x_tr, y_tr = subset(x_tr, y_tr, int(d["train_limit"]), seed)
+    x_te, y_te = subset(x_te, y_te, int(d["test_limit"]), seed + 1)
     return x_tr, y_tr, x_te, y_te, names
 
 
@@ -116,7 +109,8 @@ def _mean_std(v: List[float]) -> Dict[str, float]:
     return {"mean": m, "std": s, "n": len(v)}
 
 
-def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
+def _check(cfg: Dict[str, Any]) -> Dict[str, Any]:
+    """The config's cross-field checks; returns the detection section with its train options."""
     unknown = set(cfg["strategies"]) - set(STRATEGIES)
     if unknown:
         raise ValueError(f"unknown strategies {sorted(unknown)}; known: {STRATEGIES}")
@@ -127,76 +121,39 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
         raise ValueError("nothing to run: strategies is empty, clean_reference and detection.enabled are false")
     if "epochs" in det_cfg["train"]:
         raise ValueError("detection.train.epochs: set the fold models' epochs with detection.epochs")
-    fold_options = _fold_options(cfg)
-    t0 = time.perf_counter()
-    x_tr, y_tr, x_te, y_te, names = load(cfg)
-    num_classes = len(names)
-    timings = {"load_s": time.perf_counter() - t0}
-    base = dict(cfg["train"], threads=cfg["threads"], device=cfg["device"], num_classes=num_classes,
-                progress=cfg["train"].get("progress", "auto"))
-    fold_options = dict(base, **fold_options)
-    if det_cfg["enabled"]:
-        train.make_options(**fold_options)  # a bad fold-model option fails now, not hours in
-    runs: List[Dict[str, Any]] = []
-    detection: List[Dict[str, Any]] = []
-    clean_runs: List[Dict[str, Any]] = []
+    return det_cfg
 
-    def record(history, strategy, setting, seed, seconds):
-        acc = [h["val_accuracy"] for h in history]
-        row = {"noise": _tag(setting) if setting else "clean", "strategy": strategy, "seed": seed,
-               "last_accuracy": acc[-1], "best_accuracy": max(acc), "best_epoch": 1 + acc.index(max(acc)),
-               "seconds": seconds, "accuracy_curve": acc,
-               "label_precision_curve": [h.get("label_precision") for h in history],
-               "kept_fraction_curve": [h["kept_fraction"] for h in history],
-               "history": history}
-        return row
 
-    for seed in cfg["seeds"]:
-        if cfg["clean_reference"]:
-            t = time.perf_counter()
-            r = train.fit(x_tr, y_tr, val=(x_te, y_te), seed=seed, **base)
-            clean_runs.append(record(r.history, "none", None, seed, time.perf_counter() - t))
-            print(f"[clean labels seed {seed}] {'none':18s} last {clean_runs[-1]['last_accuracy']:.4f} "
-                  f"best {clean_runs[-1]['best_accuracy']:.4f} ({clean_runs[-1]['seconds']:.0f} s)", flush=True)
-        for setting in cfg["noise"]:
-            noisy_y, corrupted, _, realised = noisy.inject_noise(
-                y_tr, kind=setting["kind"], rate=float(setting["rate"]), num_classes=num_classes,
-                seed=seed, features=x_tr if setting["kind"] == "instance" else None)
-            tau = cfg["forget_rate"] if cfg["forget_rate"] is not None else float(setting["rate"])
-            for strategy in cfg["strategies"]:
-                t = time.perf_counter()
-                r = train.fit(x_tr, noisy_y, val=(x_te, y_te), clean_labels=y_tr, seed=seed, filter=strategy,
-                              forget_rate=min(tau, 0.95), **base)
-                row = record(r.history, strategy, setting, seed, time.perf_counter() - t)
-                row["realised_noise"] = realised
-                runs.append(row)
-                print(f"[{_tag(setting)} seed {seed}] {strategy:18s} last {row['last_accuracy']:.4f} "
-                      f"best {row['best_accuracy']:.4f} ({row['seconds']:.0f} s)", flush=True)
-            if det_cfg["enabled"] and seed == cfg["seeds"][0]:
-                t = time.perf_counter()
-                probs = noisy.cross_val_pred_probs(x_tr, noisy_y, folds=int(det_cfg["folds"]), seed=seed,
-                                                   **fold_options)
-                # How well the fold models know the true classes: their errors on clean samples
-                # are what confident learning mistakes for label issues.
-                oof_accuracy = float((probs.argmax(1) == y_tr).double().mean())
-                estimated_rate = noisy.estimate_noise_rate(noisy_y, probs)
-                for how in det_cfg["filter_by"]:
-                    issues = noisy.find_label_issues(noisy_y, probs, filter_by=how)
-                    tp = int((issues & corrupted).sum())
-                    p = tp / max(int(issues.sum()), 1)
-                    rc = tp / max(int(corrupted.sum()), 1)
-                    detection.append({"noise": _tag(setting), "filter_by": how, "precision": p, "recall": rc,
-                                      "f1": 2 * p * rc / max(p + rc, 1e-12), "flagged": int(issues.sum()),
-                                      "corrupted": int(corrupted.sum()),
-                                      "estimated_noise_rate": estimated_rate,
-                                      "fold_accuracy_true_labels": oof_accuracy})
-                timings[f"detection_{_tag(setting)}_s"] = time.perf_counter() - t
-                print(f"[{_tag(setting)} seed {seed}] detection: out-of-fold accuracy on the true labels "
-                      f"{oof_accuracy:.4f}; " + ", ".join(f"{d['filter_by']} P {d['precision']:.3f} R {d['recall']:.3f}"
-                                                          for d in detection if d["noise"] == _tag(setting))
-                      + f" ({timings[f'detection_{_tag(setting)}_s']:.0f} s)", flush=True)
-    timings["study_s"] = time.perf_counter() - t0
+def _record(history, strategy, setting, seed, seconds) -> Dict[str, Any]:
+    """One training run's row: accuracy per epoch, best and last, kept-set curves."""
+    acc = [h["val_accuracy"] for h in history]
+    return {"noise": _tag(setting) if setting else "clean", "strategy": strategy, "seed": seed,
+            "last_accuracy": acc[-1], "best_accuracy": max(acc), "best_epoch": 1 + acc.index(max(acc)),
+            "seconds": seconds, "accuracy_curve": acc,
+            "label_precision_curve": [h.get("label_precision") for h in history],
+            "kept_fraction_curve": [h["kept_fraction"] for h in history],
+            "history": history}
 
+
+def _detect(x_tr, y_tr, noisy_y, corrupted, setting, seed, det_cfg, fold_options) -> List[Dict[str, Any]]:
+    """Confident-learning detection of the planted noise: out-of-fold probabilities by K-fold
+    cross-training, then each pruning rule scored against the corruptions."""
+    probs = noisy.cross_val_pred_probs(x_tr, noisy_y, folds=int(det_cfg["folds"]), seed=seed, **fold_options)
+    # How well the fold models know the true classes: their errors on clean samples are what
+    # confident learning mistakes for label issues.
+    oof_accuracy = float((probs.argmax(1) == y_tr).double().mean())
+    estimated_rate = noisy.estimate_noise_rate(noisy_y, probs)
+    rows = []
+    for how in det_cfg["filter_by"]:
+        q = ev.prf(noisy.find_label_issues(noisy_y, probs, filter_by=how), corrupted)
+        rows.append({"noise": _tag(setting), "filter_by": how, "precision": q["precision"], "recall": q["recall"],
+                     "f1": q["f1"], "flagged": q["predicted"], "corrupted": q["actual"],
+                     "estimated_noise_rate": estimated_rate, "fold_accuracy_true_labels": oof_accuracy})
+    return rows
+
+
+def _summaries(cfg, runs, clean_runs):
+    """Mean and spread over seeds per (noise, strategy), and of the clean-label reference."""
     table = []
     for setting in cfg["noise"]:
         for strategy in cfg["strategies"]:
@@ -211,8 +168,57 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
         clean = {"last": _mean_std([r["last_accuracy"] for r in clean_runs]),
                  "best": _mean_std([r["best_accuracy"] for r in clean_runs]),
                  "seconds": _mean_std([r["seconds"] for r in clean_runs])}
+    return table, clean
 
-    artifacts = ["metrics.json", "report.md"]
+
+def run(cfg: Dict[str, Any], out: Output) -> Dict[str, Any]:
+    det_cfg = _check(cfg)
+    fold_options = _fold_options(cfg)
+    t0 = time.perf_counter()
+    x_tr, y_tr, x_te, y_te, names = load(cfg)
+    num_classes = len(names)
+    timings = {"load_s": time.perf_counter() - t0}
+    base = dict(cfg["train"], threads=cfg["threads"], device=cfg["device"], num_classes=num_classes,
+                progress=cfg["train"].get("progress", "auto"))
+    fold_options = dict(base, **fold_options)
+    if det_cfg["enabled"]:
+        train.make_options(**fold_options)  # a bad fold-model option fails now, not hours in
+    runs: List[Dict[str, Any]] = []
+    detection: List[Dict[str, Any]] = []
+    clean_runs: List[Dict[str, Any]] = []
+    for seed in cfg["seeds"]:
+        if cfg["clean_reference"]:
+            t = time.perf_counter()
+            r = train.fit(x_tr, y_tr, val=(x_te, y_te), seed=seed, **base)
+            clean_runs.append(_record(r.history, "none", None, seed, time.perf_counter() - t))
+            print(f"[clean labels seed {seed}] {'none':18s} last {clean_runs[-1]['last_accuracy']:.4f} "
+                  f"best {clean_runs[-1]['best_accuracy']:.4f} ({clean_runs[-1]['seconds']:.0f} s)", flush=True)
+        for setting in cfg["noise"]:
+            noisy_y, corrupted, _, realised = noisy.inject_noise(
+                y_tr, kind=setting["kind"], rate=float(setting["rate"]), num_classes=num_classes,
+                seed=seed, features=x_tr if setting["kind"] == "instance" else None)
+            tau = cfg["forget_rate"] if cfg["forget_rate"] is not None else float(setting["rate"])
+            for strategy in cfg["strategies"]:
+                t = time.perf_counter()
+                r = train.fit(x_tr, noisy_y, val=(x_te, y_te), clean_labels=y_tr, seed=seed, filter=strategy,
+                              forget_rate=min(tau, 0.95), **base)
+                row = _record(r.history, strategy, setting, seed, time.perf_counter() - t)
+                row["realised_noise"] = realised
+                runs.append(row)
+                print(f"[{_tag(setting)} seed {seed}] {strategy:18s} last {row['last_accuracy']:.4f} "
+                      f"best {row['best_accuracy']:.4f} ({row['seconds']:.0f} s)", flush=True)
+            if det_cfg["enabled"] and seed == cfg["seeds"][0]:
+                t = time.perf_counter()
+                found = _detect(x_tr, y_tr, noisy_y, corrupted, setting, seed, det_cfg, fold_options)
+                detection += found
+                timings[f"detection_{_tag(setting)}_s"] = time.perf_counter() - t
+                if found:
+                    print(f"[{_tag(setting)} seed {seed}] detection: out-of-fold accuracy on the true labels "
+                          f"{found[0]['fold_accuracy_true_labels']:.4f}; " +
+                          ", ".join(f"{d['filter_by']} P {d['precision']:.3f} R {d['recall']:.3f}" for d in found) +
+                          f" ({timings[f'detection_{_tag(setting)}_s']:.0f} s)", flush=True)
+    timings["study_s"] = time.perf_counter() - t0
+    table, clean = _summaries(cfg, runs, clean_runs)
     figures = []
     if runs or clean_runs:
         figures.append(("accuracy_curves.png", lambda: plot.noisy_curves(runs or clean_runs, "accuracy_curve",
@@ -220,23 +226,14 @@ def run(cfg: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
     if runs:
         figures.append(("label_precision.png", lambda: plot.noisy_curves(runs, "label_precision_curve",
                                                                           "label precision of kept samples")))
+    out.text("report.md", _report(cfg, table, clean, detection))
     for name, make in figures:
-        results.save_figure(make(), out_dir / name)
-        artifacts.append(name)
-    report = _report(cfg, table, clean, detection)
-    _core_write(out_dir / "report.md", report)
+        out.figure(name, make())
     for r in runs + clean_runs:
         r.pop("history")  # curves are kept; the full records are large
     return {"metrics": {"table": table, "clean": clean, "detection": detection},
             "runs": runs, "clean_runs": clean_runs, "timings": timings,
-            "sizes": {"train": len(y_tr), "test": len(y_te), "classes": num_classes},
-            "artifacts": artifacts}
-
-
-def _core_write(path: Path, text: str) -> None:
-    from .. import _core
-
-    _core.write_file_atomic(str(path), text.encode())
+            "sizes": {"train": len(y_tr), "test": len(y_te), "classes": num_classes}}
 
 
 def _fmt(ms: Dict[str, float], scale: float = 100.0) -> str:
@@ -286,3 +283,12 @@ def _report(cfg, table, clean, detection) -> str:
         lines += ["", "![label precision](label_precision.png)"]
     lines.append("")
     return "\n".join(lines)
+
+
+class NoisyLabels(Study):
+    name = "noisy_labels"
+    DEFAULTS = DEFAULTS
+    APPLIES = APPLIES
+
+    def run(self, cfg: Dict[str, Any], out: Output) -> Dict[str, Any]:
+        return run(cfg, out)

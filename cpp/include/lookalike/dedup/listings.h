@@ -70,6 +70,14 @@ torch::Tensor group_labels(const std::vector<std::string>& groups, int64_t n);
 /// groups implied by matching pairs (e.g. Amazon-Google's gold.csv). int64 [n].
 torch::Tensor groups_from_pairs(int64_t n, const torch::Tensor& pairs);
 
+/// Groups (int64 [N], as groups_from_pairs) from a CSV of matching id pairs, e.g. Amazon-Google's
+/// gold.csv: row ids are prefix_a + the col_a cell and prefix_b + the col_b cell (cells trimmed).
+/// A pair naming an id that `listings` lacks (a row not loaded) is counted in `missing`.
+torch::Tensor groups_from_pair_file(const Listings& listings, const std::string& path,
+                                    const std::string& col_a, const std::string& col_b,
+                                    const std::string& prefix_a, const std::string& prefix_b,
+                                    int64_t& missing);
+
 /// Parses 16-hex-digit hashes into uint8 [N, 8] (big-endian bytes); `source` names the input
 /// in errors (row and value).
 torch::Tensor parse_phash(const std::vector<std::string>& hex, const std::string& source);

@@ -2,6 +2,9 @@
 // The matcher: L2-regularised logistic regression over pair features (Newton's method), with
 // an operating threshold, judging whether a candidate pair is the same product.
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -57,5 +60,13 @@ struct ThresholdChoice {
   double threshold = 0.5, precision = 0, recall = 0, f1 = 0;
 };
 ThresholdChoice best_f1_threshold(const torch::Tensor& scores, const torch::Tensor& labels);
+
+/// Writes a fitted matcher and the names of its features as JSON (format "lookalike.Matcher/1"),
+/// atomically: a matcher trained where ground truth exists, applied where it does not.
+void save_matcher(const Matcher& matcher, const std::vector<std::string>& features,
+                  const std::string& path);
+/// Reads what save_matcher wrote: (matcher, feature names). FileError when the file is missing
+/// or not a matcher file.
+std::pair<Matcher, std::vector<std::string>> load_matcher(const std::string& path);
 
 }  // namespace lookalike::dedup

@@ -10,6 +10,7 @@
 
 #include <torch/types.h>
 
+#include "lookalike/dedup/listings.h"
 #include "lookalike/dedup/text.h"
 
 #include "lookalike/util/options.h"
@@ -51,5 +52,13 @@ struct Relistings {
 };
 Relistings simulate_relistings(const std::vector<std::string>& titles, const torch::Tensor& images,
                                const RelistOptions& options);
+
+/// `base` followed by simulated re-listings of its items (simulate_relistings over its titles and
+/// images): copy k of row s gets id "<id of s>~relist<k>", the re-typed title (also as its
+/// text), the attributes of s and, when `base` has images, the re-shot photo; no phash. Returns
+/// the listings and their groups (int64 [N + M]): row i of `base` is group i, a copy is in its
+/// source's group. The source line says how many copies were added.
+std::pair<Listings, torch::Tensor> with_relistings(const Listings& base,
+                                                   const RelistOptions& options);
 
 }  // namespace lookalike::dedup

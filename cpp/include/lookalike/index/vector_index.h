@@ -139,11 +139,11 @@ struct ClusterResult {
 ClusterResult threshold_clusters(const torch::Tensor& x, float threshold,
                                  const ClusterOptions& options = {});
 
-/// One point of a recall/speed sweep: recall@k against ground-truth ids [nq, >= k] (the share
-/// of each query's true k nearest found in its top k, averaged), batch queries per second, and
-/// single-query latency percentiles over the first `latency_queries` queries.
+/// One point of a recall/speed sweep: neighbour recall@k against ground-truth ids [nq, >= k] (the
+/// share of each query's true k nearest found in its top k, averaged), batch queries per second,
+/// and single-query latency percentiles over the first `latency_queries` queries.
 struct SweepPoint {
-  double recall = 0, qps = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0;
+  double neighbour_recall = 0, qps = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0;
 };
 SweepPoint measure_search(const VectorIndex& index, const torch::Tensor& query,
                           const torch::Tensor& ground_truth, int64_t k, const SearchParams& params,

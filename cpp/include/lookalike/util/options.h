@@ -30,12 +30,12 @@
 #define LOOKALIKE_OPTION_FIELD_(field) visit(#field, &Options_::field);
 
 /// Declares the fields of an option struct (in its namespace, after the struct).
-#define LOOKALIKE_OPTIONS(Type, ...)                                                  \
-  template <class Visit>                                                              \
-  void visit_options(const Type*, Visit&& visit) {                                    \
-    using Options_ = Type;                                                            \
-    NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(LOOKALIKE_OPTION_FIELD_, __VA_ARGS__))   \
-  }                                                                                   \
+#define LOOKALIKE_OPTIONS(Type, ...)                                                \
+  template <class Visit>                                                            \
+  void visit_options(const Type*, Visit&& visit) {                                  \
+    using Options_ = Type;                                                          \
+    NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(LOOKALIKE_OPTION_FIELD_, __VA_ARGS__)) \
+  }                                                                                 \
   inline const char* options_type_name(const Type*) { return #Type; }
 
 namespace lookalike::util {
@@ -281,9 +281,8 @@ void options_update_flat(const nlohmann::json& flat, T& o, const std::string& wh
       std::vector<std::string> known;
       const OptionsJson all = options_flat_json(o);
       for (auto k = all.begin(); k != all.end(); ++k) known.push_back(k.key());
-      throw InvalidArgument(::lookalike::detail::concat("unknown option '", path, "' (",
-                                                        options_name<T>(),
-                                                        "); known: ", join_names(known)));
+      throw InvalidArgument(::lookalike::detail::concat(
+          "unknown option '", path, "' (", options_name<T>(), "); known: ", join_names(known)));
     }
   }
 }

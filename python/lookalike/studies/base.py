@@ -1,0 +1,92 @@
+"""The study contract. A study states its options (``DEFAULTS``: every key with its default, which
+the config check reads; ``APPLIES``: the options only some variants read) and its steps
+(``run(cfg, out)``, returning the report: metrics, sizes, ...). The runner owns the rest: the
+config check, threads, the output folder, the total time and ``metrics.json`` with the config,
+seed and versions. ``Output`` owns every other file (written atomically), step timings and the
+list of artifacts. Subsetting for small runs is one helper here.
+
+>>> class Hello(Study):
+...     name = "hello"
+...     DEFAULTS = {"study": "hello", "name": "hello", "seed": 0, "threads": 0, "greeting": "hi"}
+...     def run(self, cfg, out):
+...         with out.timed("greet"):
+...             out.text("report.md", cfg["greeting"])
+...         return {"metrics": {"length": len(cfg["greeting"])}}
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Sequence, Tuple
+
+import torch
+
+from .. import _core, data, results
+
+# (option paths, applies(cfg), when it applies): see config.check_applies.
+AppliesRule = Tuple[Sequence[str], Callable[[Mapping[str, Any]], bool], str]
+
+
+class Output:
+    """A study's output folder: files land atomically, each is listed in ``artifacts``; steps
+    timed with ``timed`` are reported as ``<step>_s``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.timings: Dict[str, float] = {}
+        self.artifacts: List[str] = []
+
+    def path(self, name: str) -> Path:
+        """Where a file the C++ core writes atomically itself (a model, a log) goes; listed."""
+        self._list(name)
+        return self.folder / name
+
+    @contextlib.contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[f"{step}_s"] = self.timings.get(f"{step}_s", 0.0) + time.perf_counter() - t
+
+    def figure(self, name: str, fig: Any) -> None:
+        """Saves a matplotlib figure as PNG and closes it (a study keeps no figure open)."""
+        import matplotlib.pyplot as plt
+
+        results.save_figure(fig, self.folder / name)
+        plt.close(fig)
+        self._list(name)
+
+    def text(self, name: str, text: str) -> None:
+        _core.write_file_atomic(str(self.folder / name), text.encode("utf-8"))
+        self._list(name)
+
+    def json(self, name: str, payload: Dict[str, Any]) -> None:
+        results.write_json(str(self.folder / name), payload)
+        self._list(name)
+
+    def _list(self, name: str) -> None:
+        if name not in self.artifacts:
+            self.artifacts.append(name)
+
+
+class Study:
+    """Base of every study (see the module doc). Subclasses set ``name``, ``DEFAULTS`` and
+    ``APPLIES`` and implement ``run``."""
+
+    name: str = ""
+    DEFAULTS: Dict[str, Any] = {}
+    APPLIES: Sequence[AppliesRule] = ()
+
+    def run(self, cfg: Dict[str, Any], out: Output) -> Dict[str, Any]:
+        raise NotImplementedError
+
+
+def subset(x: torch.Tensor, y: torch.Tensor, limit: int, seed: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """A stratified subset of ``limit`` items (all when 0 or more than there are), seeded."""
+    if limit <= 0 or limit >= len(y):
+        return x, y
+    idx, _ = data.random_split(len(y), limit / len(y), seed, labels=y)
+    return x[idx], y[idx]

@@ -95,7 +95,8 @@ TEST(Planted, ComparisonAndSummaryMatchThePlantedAnswer) {
   // Pair recall = found / true pairs; the true pairs: each query's group size - 1.
   int64_t true_pairs = 0;
   auto sizes = torch::bincount(set.groups);
-  for (int64_t q : values(queries)) true_pairs += sizes[set.groups[q].item<int64_t>()].item<int64_t>() - 1;
+  for (int64_t q : values(queries))
+    true_pairs += sizes[set.groups[q].item<int64_t>()].item<int64_t>() - 1;
   EXPECT_EQ(dedup::true_pairs(queries, set.groups), true_pairs);
   auto s = dedup::summarise(cmp, {"a", "b", "c"}, true_pairs, "a");
   EXPECT_DOUBLE_EQ(s["pair_recall"]["b"]["3"].get<double>(), double(at[1][3].size()) / true_pairs);
@@ -115,7 +116,8 @@ TEST(GroundTruth, SplitKeepsGroupsWholeAndQueriesNeedADuplicate) {
   auto set = dedup::planted_listings(small());
   auto [train, test] = dedup::split_groups(set.groups, 0.5, 3);
   EXPECT_EQ(train.numel() + test.numel(), set.groups.numel());
-  auto tr = values(set.groups.index_select(0, train)), te = values(set.groups.index_select(0, test));
+  auto tr = values(set.groups.index_select(0, train)),
+       te = values(set.groups.index_select(0, test));
   std::set<int64_t> a(tr.begin(), tr.end()), b(te.begin(), te.end());
   for (int64_t g : a) EXPECT_EQ(b.count(g), 0u);
   EXPECT_EQ(b.size(), 45u);  // round(0.5 x 90 groups, singletons included)
@@ -125,9 +127,8 @@ TEST(GroundTruth, SplitKeepsGroupsWholeAndQueriesNeedADuplicate) {
   EXPECT_EQ(gs.items_with_duplicates, set.groups.numel() - 30);
   auto q = dedup::query_rows(set.groups, test, 10, 1);
   EXPECT_EQ(q.numel(), 10);
-  EXPECT_THROW(dedup::query_rows(set.groups, torch::arange(set.groups.numel() - 30,
-                                                          set.groups.numel()),
-                                 0, 0),
+  EXPECT_THROW(dedup::query_rows(set.groups,
+                                 torch::arange(set.groups.numel() - 30, set.groups.numel()), 0, 0),
                InvalidArgument);
 }
 
@@ -151,7 +152,8 @@ TEST(Candidates, PairsAreTheUniqueEntriesOfTheLists) {
 }
 
 TEST(Prf, MatchesHandCountsAndZeroDivision) {
-  auto q = eval::prf(torch::tensor({true, true, false, true}), torch::tensor({true, false, true, true}));
+  auto q =
+      eval::prf(torch::tensor({true, true, false, true}), torch::tensor({true, false, true, true}));
   EXPECT_DOUBLE_EQ(q.precision, 2.0 / 3);
   EXPECT_DOUBLE_EQ(q.recall, 2.0 / 3);
   EXPECT_DOUBLE_EQ(q.f1, 2.0 / 3);

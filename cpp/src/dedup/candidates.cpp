@@ -96,7 +96,8 @@ torch::Tensor candidate_pairs(const torch::Tensor& rows, const std::vector<torch
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   auto out = torch::empty({static_cast<int64_t>(pairs.size()), 2}, torch::kLong);
   int64_t* op = out.data_ptr<int64_t>();
-  for (size_t e = 0; e < pairs.size(); ++e) op[2 * e] = pairs[e].first, op[2 * e + 1] = pairs[e].second;
+  for (size_t e = 0; e < pairs.size(); ++e)
+    op[2 * e] = pairs[e].first, op[2 * e + 1] = pairs[e].second;
   return out;
 }
 

@@ -106,8 +106,8 @@ OptionsJson by_n(const std::vector<int64_t>& ns, F value) {
 
 OptionsJson summarise(const PipelineComparison& cmp, const std::vector<std::string>& names,
                       int64_t true_pairs, const std::string& baseline) {
-  LOOKALIKE_CHECK_ARG(names.size() == cmp.found.size(), "summarise: ", names.size(),
-                      " names for ", cmp.found.size(), " pipelines");
+  LOOKALIKE_CHECK_ARG(names.size() == cmp.found.size(), "summarise: ", names.size(), " names for ",
+                      cmp.found.size(), " pipelines");
   const auto& ns = cmp.ns;
   const size_t P = names.size();
   // Rows: each pipeline, then the union; counts per n.
@@ -116,12 +116,14 @@ OptionsJson summarise(const PipelineComparison& cmp, const std::vector<std::stri
   auto count = [&](size_t r, size_t t) { return r < P ? cmp.found[r][t] : cmp.union_found[t]; };
   OptionsJson out = OptionsJson::object();
   out["found"] = OptionsJson::object();
-  for (size_t r = 0; r <= P; ++r) out["found"][rows[r]] = by_n(ns, [&](size_t t) { return count(r, t); });
+  for (size_t r = 0; r <= P; ++r)
+    out["found"][rows[r]] = by_n(ns, [&](size_t t) { return count(r, t); });
   const bool recall = true_pairs > 0;
   if (recall) {
     out["pair_recall"] = OptionsJson::object();
     for (size_t r = 0; r <= P; ++r)
-      out["pair_recall"][rows[r]] = by_n(ns, [&](size_t t) { return double(count(r, t)) / true_pairs; });
+      out["pair_recall"][rows[r]] =
+          by_n(ns, [&](size_t t) { return double(count(r, t)) / true_pairs; });
   }
   const auto b = std::find(names.begin(), names.end(), baseline);
   if (!baseline.empty() && b != names.end()) {

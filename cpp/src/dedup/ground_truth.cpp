@@ -79,17 +79,17 @@ torch::Tensor pair_labels(const torch::Tensor& pairs, const torch::Tensor& group
   check_long(groups, 1, "pair_labels: groups");
   LOOKALIKE_CHECK_ARG(pairs.size(1) == 2, "pair_labels: pairs must be [m, 2], got ", pairs.sizes());
   const int64_t n = groups.size(0);
-  LOOKALIKE_CHECK_ARG(pairs.numel() == 0 || (pairs.min().item<int64_t>() >= 0 &&
-                                             pairs.max().item<int64_t>() < n),
-                      "pair_labels: rows outside [0, ", n, ")");
+  LOOKALIKE_CHECK_ARG(
+      pairs.numel() == 0 || (pairs.min().item<int64_t>() >= 0 && pairs.max().item<int64_t>() < n),
+      "pair_labels: rows outside [0, ", n, ")");
   return groups.index_select(0, pairs.select(1, 0)).eq(groups.index_select(0, pairs.select(1, 1)));
 }
 
 std::pair<torch::Tensor, torch::Tensor> split_groups(const torch::Tensor& groups, double fraction,
                                                      uint64_t seed) {
   check_long(groups, 1, "split_groups: groups");
-  LOOKALIKE_CHECK_ARG(fraction > 0 && fraction < 1, "split_groups: fraction must be in (0, 1), got ",
-                      fraction);
+  LOOKALIKE_CHECK_ARG(fraction > 0 && fraction < 1,
+                      "split_groups: fraction must be in (0, 1), got ", fraction);
   auto [uniq, inverse, counts] = at::_unique2(groups, /*sorted=*/true, /*return_inverse=*/true);
   const int64_t g = uniq.numel();
   auto held = data::random_split(g, fraction, seed).first;
@@ -113,7 +113,8 @@ torch::Tensor query_rows(const torch::Tensor& groups, const torch::Tensor& rows,
                       "listings");
   if (count <= 0 || count >= eligible.numel()) return eligible;
   const int64_t m = eligible.numel();
-  auto pick = data::random_split(m, static_cast<double>(count) / static_cast<double>(m), seed).first;
+  auto pick =
+      data::random_split(m, static_cast<double>(count) / static_cast<double>(m), seed).first;
   return eligible.index_select(0, pick);
 }
 

@@ -105,6 +105,61 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
+namespace {
+// The rows of a .csv or a JSON Lines file as one table.
+data::CsvTable read_table(const std::string& path) {
+  if (ends_with(path, ".csv")) return data::read_csv(path);
+  if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson")) return read_jsonl(path);
+  throw InvalidArgument(
+      detail::concat("listings file '", path, "': expected a .csv, .jsonl or .ndjson file"));
+}
+
+// Decodes the rows' images (uint8 [N, 3, S, S]); rows whose image cannot be read are dropped from
+// every column and counted in skipped.
+void decode_images(Listings& out, const std::vector<std::string>& image_paths,
+                   const ListingsOptions& o) {
+  const int64_t n = out.size();
+  std::vector<char> failed;
+  auto images = data::read_images(image_paths, o.image_size, o.threads, &failed);
+  std::vector<int64_t> keep;
+  for (int64_t i = 0; i < n; ++i)
+    if (!failed[static_cast<size_t>(i)])
+      keep.push_back(i);
+    else
+      ++out.skipped["unreadable image"];
+  if (static_cast<int64_t>(keep.size()) < n) {
+    auto pick = [&](auto& v) {
+      std::decay_t<decltype(v)> w;
+      w.reserve(keep.size());
+      for (int64_t i : keep) w.push_back(std::move(v[static_cast<size_t>(i)]));
+      v = std::move(w);
+    };
+    pick(out.ids), pick(out.titles), pick(out.texts);
+    if (!out.groups.empty()) pick(out.groups);
+    for (auto& a : out.attrs) pick(a);
+    auto idx = torch::tensor(keep, torch::kLong);
+    images = images.index_select(0, idx);
+    if (out.phash.defined()) out.phash = out.phash.index_select(0, idx);
+  }
+  out.images = images;
+}
+
+// A group column with one value for every row is a mistake (no duplicate study possible); rows
+// without a value are counted (each is a group of its own).
+void check_groups(Listings& out, const ListingsOptions& o) {
+  std::unordered_set<std::string> distinct;
+  int64_t valued = 0;
+  for (const auto& g : out.groups)
+    if (!g.empty()) distinct.insert(g), ++valued;
+  LOOKALIKE_CHECK_ARG(!(distinct.size() == 1 && valued == out.size() && out.size() > 1),
+                      "listings file '", o.path, "': group column '", o.group_col,
+                      "' has a single group ('", *distinct.begin(), "') for all ", out.size(),
+                      " rows; a duplicate study needs items of different groups");
+  const int64_t missing = out.size() - valued;
+  if (missing > 0) out.skipped["no group value (kept as its own group)"] = missing;
+}
+}  // namespace
+
 Listings read_listings(const ListingsOptions& o) {
   const std::string& path = o.path;
   LOOKALIKE_CHECK_ARG(!path.empty(), "read_listings: no path given");
@@ -112,15 +167,7 @@ Listings read_listings(const ListingsOptions& o) {
   LOOKALIKE_CHECK_ARG(o.image_size > 0, "read_listings: image_size must be positive");
   LOOKALIKE_CHECK_ARG(o.image_col.empty() || o.image_pattern.empty(),
                       "read_listings: give image_col or image_pattern, not both");
-  data::CsvTable t;
-  if (ends_with(path, ".csv")) {
-    t = data::read_csv(path);
-  } else if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson")) {
-    t = read_jsonl(path);
-  } else {
-    throw InvalidArgument(
-        detail::concat("listings file '", path, "': expected a .csv, .jsonl or .ndjson file"));
-  }
+  data::CsvTable t = read_table(path);
   const size_t id_c = t.column(o.id_col, path);
   const size_t title_c = t.column(o.title_col, path);
   const bool has_group = !o.group_col.empty();
@@ -185,46 +232,10 @@ Listings read_listings(const ListingsOptions& o) {
   }
   if (has_phash) out.phash = parse_phash(phash_hex, path + " column '" + o.phash_col + "'");
 
-  if (has_image) {  // decode; unreadable images are skipped and counted
-    const int64_t n = out.size();
-    std::vector<char> failed;
-    auto images = data::read_images(image_paths, o.image_size, o.threads, &failed);
-    std::vector<int64_t> keep;
-    for (int64_t i = 0; i < n; ++i)
-      if (!failed[static_cast<size_t>(i)])
-        keep.push_back(i);
-      else
-        ++out.skipped["unreadable image"];
-    if (static_cast<int64_t>(keep.size()) < n) {
-      auto pick = [&](auto& v) {
-        std::decay_t<decltype(v)> w;
-        w.reserve(keep.size());
-        for (int64_t i : keep) w.push_back(std::move(v[static_cast<size_t>(i)]));
-        v = std::move(w);
-      };
-      pick(out.ids), pick(out.titles), pick(out.texts);
-      if (has_group) pick(out.groups);
-      for (auto& a : out.attrs) pick(a);
-      auto idx = torch::tensor(keep, torch::kLong);
-      images = images.index_select(0, idx);
-      if (has_phash) out.phash = out.phash.index_select(0, idx);
-    }
-    out.images = images;
-  }
+  if (has_image) decode_images(out, image_paths, o);
   LOOKALIKE_CHECK_ARG(out.size() > 0, "listings file '", path, "': no usable rows (", t.rows.size(),
                       " rows read)");
-  if (has_group) {
-    std::unordered_set<std::string> distinct;
-    int64_t valued = 0;
-    for (const auto& g : out.groups)
-      if (!g.empty()) distinct.insert(g), ++valued;
-    LOOKALIKE_CHECK_ARG(!(distinct.size() == 1 && valued == out.size() && out.size() > 1),
-                        "listings file '", path, "': group column '", o.group_col,
-                        "' has a single group ('", *distinct.begin(), "') for all ", out.size(),
-                        " rows; a duplicate study needs items of different groups");
-    const int64_t missing = out.size() - valued;
-    if (missing > 0) out.skipped["no group value (kept as its own group)"] = missing;
-  }
+  if (has_group) check_groups(out, o);
   return out;
 }
 

@@ -16,10 +16,12 @@ namespace {
 void check(const PlantedOptions& o) {
   LOOKALIKE_CHECK_ARG(o.groups >= 1 && o.max_group_size >= 2 && o.singletons >= 0,
                       "planted_listings: need groups >= 1, max_group_size >= 2, singletons >= 0");
-  LOOKALIKE_CHECK_ARG(o.pipelines >= 1 && o.pipelines <= 16, "planted_listings: pipelines in [1, 16]");
+  LOOKALIKE_CHECK_ARG(o.pipelines >= 1 && o.pipelines <= 16,
+                      "planted_listings: pipelines in [1, 16]");
   LOOKALIKE_CHECK_ARG(o.depth >= o.max_group_size - 1,
                       "planted_listings: depth must hold every duplicate (>= max_group_size - 1)");
-  LOOKALIKE_CHECK_ARG(o.find_rate >= 0 && o.find_rate <= 1, "planted_listings: find_rate in [0, 1]");
+  LOOKALIKE_CHECK_ARG(o.find_rate >= 0 && o.find_rate <= 1,
+                      "planted_listings: find_rate in [0, 1]");
 }
 }  // namespace
 

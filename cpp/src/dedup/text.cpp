@@ -185,6 +185,43 @@ TextEncoder::TextEncoder(TextEncoder&&) noexcept = default;
 TextEncoder& TextEncoder::operator=(TextEncoder&&) noexcept = default;
 const TextEncoderOptions& TextEncoder::options() const { return impl_->o; }
 
+namespace {
+// IDF over the training rows, float32 [buckets]: log((1 + m) / (1 + df)) + 1, as sklearn's
+// smooth IDF.
+torch::Tensor idf_weights(const std::vector<std::string>& texts, const std::vector<int64_t>& rows,
+                          const HashOptions& hash) {
+  std::vector<int64_t> df(static_cast<size_t>(hash.buckets), 0);
+  for (int64_t r : rows) {
+    auto f = hash_features(texts[static_cast<size_t>(r)], hash);
+    std::sort(f.begin(), f.end());
+    f.erase(std::unique(f.begin(), f.end()), f.end());
+    for (int64_t b : f) ++df[static_cast<size_t>(b)];
+  }
+  auto idf = torch::empty({hash.buckets});
+  float* ip = idf.data_ptr<float>();
+  const double mrows = static_cast<double>(rows.size());
+  for (int64_t b = 0; b < hash.buckets; ++b)
+    ip[b] = static_cast<float>(std::log((1 + mrows) / (1 + df[static_cast<size_t>(b)])) + 1);
+  return idf;
+}
+
+// Symmetric in-batch InfoNCE of anchors za against positives zp (float [b, d], L2-normalised):
+// row i's positive is zp[i]; other rows of the anchor's own group are not negatives.
+torch::Tensor in_batch_loss(const torch::Tensor& za, const torch::Tensor& zp,
+                            const std::vector<int64_t>& anchor_groups, double temperature) {
+  const auto dev = za.device();
+  auto logits = torch::mm(za, zp.t()) / temperature;
+  auto gt = torch::tensor(anchor_groups, torch::kLong).to(dev);
+  const int64_t b = static_cast<int64_t>(anchor_groups.size());
+  auto same = gt.unsqueeze(1).eq(gt.unsqueeze(0)) &
+              ~torch::eye(b, torch::TensorOptions().dtype(torch::kBool).device(dev));
+  logits = logits.masked_fill(same, -1e9);
+  auto target = torch::arange(b, torch::TensorOptions().dtype(torch::kLong).device(dev));
+  return 0.5 * (torch::nn::functional::cross_entropy(logits, target) +
+                torch::nn::functional::cross_entropy(logits.t(), target));
+}
+}  // namespace
+
 std::vector<util::Record> TextEncoder::fit(const std::vector<std::string>& texts,
                                            const torch::Tensor& groups,
                                            const torch::Tensor& train_rows) {
@@ -204,24 +241,12 @@ std::vector<util::Record> TextEncoder::fit(const std::vector<std::string>& texts
   auto rows_t = train_rows.contiguous();
   std::vector<int64_t> rows(rows_t.data_ptr<int64_t>(),
                             rows_t.data_ptr<int64_t>() + rows_t.numel());
-  const int64_t* g = groups.contiguous().data_ptr<int64_t>();
+  const auto groups_c = groups.contiguous();
+  const int64_t* g = groups_c.data_ptr<int64_t>();
   for (int64_t r : rows)
     LOOKALIKE_CHECK_ARG(r >= 0 && r < n, "TextEncoder.fit: train row ", r, " outside [0, ", n, ")");
 
-  // IDF over the training rows: log((1 + m) / (1 + df)) + 1, as sklearn's smooth IDF.
-  std::vector<int64_t> df(static_cast<size_t>(o.hash.buckets), 0);
-  for (int64_t r : rows) {
-    auto f = hash_features(texts[static_cast<size_t>(r)], o.hash);
-    std::sort(f.begin(), f.end());
-    f.erase(std::unique(f.begin(), f.end()), f.end());
-    for (int64_t b : f) ++df[static_cast<size_t>(b)];
-  }
-  auto idf = torch::empty({o.hash.buckets});
-  float* ip = idf.data_ptr<float>();
-  const double mrows = static_cast<double>(rows.size());
-  for (int64_t b = 0; b < o.hash.buckets; ++b)
-    ip[b] = static_cast<float>(std::log((1 + mrows) / (1 + df[static_cast<size_t>(b)])) + 1);
-  m.idf = idf;
+  m.idf = idf_weights(texts, rows, o.hash);
 
   std::unordered_map<int64_t, std::vector<int64_t>> members;
   for (int64_t r : rows) members[g[r]].push_back(r);
@@ -270,16 +295,7 @@ std::vector<util::Record> TextEncoder::fit(const std::vector<std::string>& texts
       if (anchors.size() < 2) continue;
       auto za = m.forward(m.features(anchors), dev);
       auto zp = m.forward(m.features(positives), dev);
-      auto logits = torch::mm(za, zp.t()) / o.temperature;
-      auto gt = torch::tensor(anchor_groups, torch::kLong).to(dev);
-      const int64_t b = static_cast<int64_t>(anchors.size());
-      // Other rows of the anchor's own group are not negatives.
-      auto same = gt.unsqueeze(1).eq(gt.unsqueeze(0)) &
-                  ~torch::eye(b, torch::TensorOptions().dtype(torch::kBool).device(dev));
-      logits = logits.masked_fill(same, -1e9);
-      auto target = torch::arange(b, torch::TensorOptions().dtype(torch::kLong).device(dev));
-      auto loss = 0.5 * (torch::nn::functional::cross_entropy(logits, target) +
-                         torch::nn::functional::cross_entropy(logits.t(), target));
+      auto loss = in_batch_loss(za, zp, anchor_groups, o.temperature);
       opt.zero_grad();
       loss.backward();
       opt.step();

@@ -19,11 +19,11 @@ Prf prf(double tp, double predicted, double actual, double zero_division) {
 }
 
 Prf prf(const torch::Tensor& predicted, const torch::Tensor& actual, double zero_division) {
-  LOOKALIKE_CHECK_ARG(predicted.defined() && actual.defined() &&
-                          predicted.scalar_type() == torch::kBool &&
-                          actual.scalar_type() == torch::kBool && predicted.sizes() == actual.sizes(),
-                      "prf: predicted and actual must be bool masks of one shape, got ",
-                      predicted.sizes(), " and ", actual.sizes());
+  LOOKALIKE_CHECK_ARG(
+      predicted.defined() && actual.defined() && predicted.scalar_type() == torch::kBool &&
+          actual.scalar_type() == torch::kBool && predicted.sizes() == actual.sizes(),
+      "prf: predicted and actual must be bool masks of one shape, got ", predicted.sizes(), " and ",
+      actual.sizes());
   const double tp = predicted.logical_and(actual).sum().item<int64_t>();
   return prf(tp, static_cast<double>(predicted.sum().item<int64_t>()),
              static_cast<double>(actual.sum().item<int64_t>()), zero_division);

@@ -10,17 +10,13 @@
 
 namespace lookalike::eval {
 
-std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
-                                                const torch::Tensor& query_labels,
-                                                const torch::Tensor& reference_in,
-                                                const torch::Tensor& reference_labels_in,
-                                                const RetrievalOptions& options) {
-  const bool same_source = !reference_in.defined();
-  LOOKALIKE_CHECK_ARG(same_source == !reference_labels_in.defined(),
-                      "retrieval_metrics: give both reference and reference_labels, or neither");
+namespace {
+// Checks the sets, labels and ks; returns the candidates each query has (the reference set, less
+// the query itself when searching the set itself).
+int64_t checked_candidates(const torch::Tensor& query, const torch::Tensor& query_labels,
+                           const torch::Tensor& reference, const torch::Tensor& reference_labels,
+                           bool same_source, const RetrievalOptions& options) {
   index::check_vectors(query, "retrieval_metrics: query");
-  const auto& reference = same_source ? query : reference_in;
-  const auto& reference_labels = same_source ? query_labels : reference_labels_in;
   if (!same_source) index::check_vectors(reference, "retrieval_metrics: reference");
   for (const auto* t : {&query_labels, &reference_labels}) {
     LOOKALIKE_CHECK_ARG(t->dim() == 1 && t->scalar_type() == torch::kLong,
@@ -39,26 +35,46 @@ std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
                         " is larger than the reference set (", available, " candidates",
                         same_source ? " besides the query itself" : "", ")");
   }
+  return available;
+}
+
+// R per query (int64 [nq]): references sharing its label (less itself when searching the set
+// itself).
+torch::Tensor relevant_counts(const torch::Tensor& ref_labels_cpu,
+                              const torch::Tensor& q_labels_cpu, bool same_source) {
+  std::unordered_map<int64_t, int64_t> counts;
+  const int64_t* p = ref_labels_cpu.data_ptr<int64_t>();
+  for (int64_t i = 0; i < ref_labels_cpu.size(0); ++i) ++counts[p[i]];
+  const int64_t nq = q_labels_cpu.size(0);
+  auto r_tensor = torch::empty({nq}, torch::kLong);
+  const int64_t* ql = q_labels_cpu.data_ptr<int64_t>();
+  int64_t* r = r_tensor.data_ptr<int64_t>();
+  for (int64_t i = 0; i < nq; ++i) {
+    auto it = counts.find(ql[i]);
+    r[i] = (it == counts.end() ? 0 : it->second) - (same_source ? 1 : 0);
+  }
+  return r_tensor;
+}
+}  // namespace
+
+std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
+                                                const torch::Tensor& query_labels,
+                                                const torch::Tensor& reference_in,
+                                                const torch::Tensor& reference_labels_in,
+                                                const RetrievalOptions& options) {
+  const bool same_source = !reference_in.defined();
+  LOOKALIKE_CHECK_ARG(same_source == !reference_labels_in.defined(),
+                      "retrieval_metrics: give both reference and reference_labels, or neither");
+  const auto& reference = same_source ? query : reference_in;
+  const auto& reference_labels = same_source ? query_labels : reference_labels_in;
+  const int64_t available =
+      checked_candidates(query, query_labels, reference, reference_labels, same_source, options);
   const int64_t max_k = *std::max_element(options.ks.begin(), options.ks.end());
 
-  // R per query: references sharing its label (minus itself when searching the set itself).
   const auto ref_labels_cpu = reference_labels.to(torch::kCPU).contiguous();
-  std::unordered_map<int64_t, int64_t> counts;
-  {
-    const int64_t* p = ref_labels_cpu.data_ptr<int64_t>();
-    for (int64_t i = 0; i < ref_labels_cpu.size(0); ++i) ++counts[p[i]];
-  }
   const auto q_labels_cpu = query_labels.to(torch::kCPU).contiguous();
   const int64_t nq = query.size(0);
-  auto r_tensor = torch::empty({nq}, torch::kLong);
-  {
-    const int64_t* ql = q_labels_cpu.data_ptr<int64_t>();
-    int64_t* r = r_tensor.data_ptr<int64_t>();
-    for (int64_t i = 0; i < nq; ++i) {
-      auto it = counts.find(ql[i]);
-      r[i] = (it == counts.end() ? 0 : it->second) - (same_source ? 1 : 0);
-    }
-  }
+  const auto r_tensor = relevant_counts(ref_labels_cpu, q_labels_cpu, same_source);
 
   index::KnnOptions ko;
   ko.metric = options.metric;

@@ -55,8 +55,8 @@ int load_checkpoint(const std::string& path, const TrainOptions& o,
     archive.load_from(path);
   } catch (const c10::Error& e) {
     throw FileError(::lookalike::detail::concat("checkpoint '", path,
-                                   "' cannot be read (truncated or not a "
-                                   "lookalike checkpoint)"));
+                                                "' cannot be read (truncated or not a "
+                                                "lookalike checkpoint)"));
   }
   c10::IValue v;
   archive.read("trajectory", v);

@@ -15,7 +15,7 @@
 namespace lookalike::dedup {
 
 struct PlantedOptions {
-  int64_t groups = 200;      // duplicate groups, each of 2 .. max_group_size listings
+  int64_t groups = 200;  // duplicate groups, each of 2 .. max_group_size listings
   int max_group_size = 4;
   int64_t singletons = 100;  // listings without a duplicate
   int pipelines = 3;         // planted candidate lists, one per pipeline
@@ -23,8 +23,8 @@ struct PlantedOptions {
   double find_rate = 0.6;    // chance that a pipeline lists a given true duplicate of a row
   uint64_t seed = 0;
 };
-LOOKALIKE_OPTIONS(PlantedOptions, groups, max_group_size, singletons, pipelines, depth,
-                  find_rate, seed)
+LOOKALIKE_OPTIONS(PlantedOptions, groups, max_group_size, singletons, pipelines, depth, find_rate,
+                  seed)
 
 /// The planted catalogue. Rows of group g come first (ids "g<g>-<k>", titles "brand<g % 5>
 /// item <g> model<g>x<k>"), then the singletons ("s<i>"). candidates[p][r] lists row r's
@@ -32,9 +32,9 @@ LOOKALIKE_OPTIONS(PlantedOptions, groups, max_group_size, singletons, pipelines,
 /// planted[p] holds (row, duplicate, rank) for every true duplicate pipeline p lists.
 struct PlantedSet {
   Listings listings;
-  torch::Tensor groups;                                    // int64 [N]
-  std::vector<torch::Tensor> candidates;                   // [p] int64 [N, depth]
-  std::vector<torch::Tensor> scores;                       // [p] float32 [N, depth]
+  torch::Tensor groups;                                      // int64 [N]
+  std::vector<torch::Tensor> candidates;                     // [p] int64 [N, depth]
+  std::vector<torch::Tensor> scores;                         // [p] float32 [N, depth]
   std::vector<std::vector<std::array<int64_t, 3>>> planted;  // [p] (row, duplicate, rank)
 };
 PlantedSet planted_listings(const PlantedOptions& options = {});

@@ -7,6 +7,7 @@
 #include "lookalike/dedup/ground_truth.h"
 #include "lookalike/dedup/matcher.h"
 #include "lookalike/dedup/pair_features.h"
+#include "lookalike/dedup/pipeline.h"
 #include "lookalike/index/drop_self.h"
 #include "options.h"
 
@@ -19,6 +20,30 @@ void bind_dedup_pairs(py::module_& m) {
   auto x = m.attr("dedup").cast<py::module_>();
   const auto release = py::call_guard<py::gil_scoped_release>();
   bind_options<MatcherOptions>(x, "MatcherOptions", "the pair matcher");
+  x.def("pipelines", &pipelines, "the candidate pipeline names, from the C++ registry");
+  py::class_<CandidatePipeline>(x, "CandidatePipeline")
+      .def("fit", &CandidatePipeline::fit, py::arg("items"), py::arg("groups"), py::arg("fit_rows"),
+           release)
+      .def(
+          "candidates",
+          [](const CandidatePipeline& p, int64_t n) {
+            auto r = p.candidates(n);
+            return std::make_tuple(r.first, r.second);
+          },
+          py::arg("n"), release)
+      .def("embeddings",
+           [](const CandidatePipeline& p) -> py::object {
+             auto e = p.embeddings();
+             if (!e.defined()) return py::none();
+             return py::cast(e);
+           })
+      .def("info", [](const CandidatePipeline& p) { return from_json_value(p.info()); });
+  x.def(
+      "make_pipeline",
+      [](const std::string& name, const py::dict& options) {
+        return make_pipeline(name, to_json_value(options, name));
+      },
+      py::arg("name"), py::arg("options") = py::dict());
   x.def(
       "drop_self",
       [](const torch::Tensor& ids, const std::optional<torch::Tensor>& scores, int64_t n,

@@ -359,8 +359,13 @@ def test_study_bad_config(tmp_path):
     with pytest.raises(ValueError, match="group_col"):
         runner.run(str(ROOT / "experiments" / "dedup_amazon_google.yaml"), ["data.set=listings", f"data.path={f}"],
                    out=str(tmp_path / "o"))
-    with pytest.raises(ValueError, match=r"pipeline 'bm25': unknown option\(s\) \['k_1'\]"):
+    with pytest.raises(ValueError, match=r"unknown option 'bm25.k_1' \(Bm25Options\); known: k1, b, language"):
         dedup.make_pipeline("bm25", k_1=1.0)
+    with pytest.raises(ValueError, match=r"unknown option 'image.chanels'"):
+        dedup.make_pipeline("image", chanels=[8])
+    with pytest.raises(ValueError, match="pipeline 'phash' takes no options"):
+        dedup.make_pipeline("phash", n=3)
+    assert dedup.pipelines() == list(lookalike._core.dedup.pipelines()) == ["bm25", "text", "image", "phash"]
     with pytest.raises(ValueError, match="unknown pipeline 'elastic'"):
         runner.run(str(ROOT / "experiments" / "dedup_amazon_google.yaml"), ["pipelines=[elastic]", "data.limit=50"],
                    out=str(tmp_path / "o"))

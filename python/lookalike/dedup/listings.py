@@ -155,6 +155,8 @@ def _to_core(items: Listings) -> Any:
     c.attr_names, c.attrs = list(items.attrs), [list(v) for v in items.attrs.values()]
     if items.images is not None:
         c.images = items.images
+    if items.phash is not None:
+        c.phash = items.phash
     return c
 
 

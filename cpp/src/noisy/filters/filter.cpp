@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "lookalike/error.h"
+#include "lookalike/util/registry.h"
 
 namespace lookalike::noisy {
 
@@ -22,39 +23,37 @@ struct FilterArgs {
 using Factory = std::unique_ptr<SampleFilter> (*)(const FilterArgs&);
 
 // The registry: a strategy is its file (cpp/src/noisy/filters/<name>.cpp) plus its line here.
-const std::vector<std::pair<std::string, Factory>>& registry() {
-  static const std::vector<std::pair<std::string, Factory>> table = {
-      {"none", [](const FilterArgs&) { return make_none_filter(); }},
-      {"small_loss", [](const FilterArgs& a) { return make_small_loss_filter(a.options); }},
-      {"coteaching", [](const FilterArgs& a) { return make_coteaching_filter(a.options, false); }},
-      {"coteaching_plus",
-       [](const FilterArgs& a) { return make_coteaching_filter(a.options, true); }},
-      {"jocor", [](const FilterArgs& a) { return make_jocor_filter(a.options); }},
-      {"loss_history",
-       [](const FilterArgs& a) {
-         return make_loss_history_filter(a.options, a.n, a.epochs, a.base_lr);
-       }},
-      {"confident_learning",
-       [](const FilterArgs& a) {
-         LOOKALIKE_CHECK_ARG(a.excluded.defined() && a.excluded.numel() == a.n,
-                             "confident_learning needs the detected issues (bool [", a.n, "])");
-         return make_excluding_filter(a.excluded);
-       }},
-  };
+const util::Registry<Factory>& registry() {
+  static const util::Registry<Factory> table(
+      "filter",
+      {
+          {"none", [](const FilterArgs&) { return make_none_filter(); }},
+          {"small_loss", [](const FilterArgs& a) { return make_small_loss_filter(a.options); }},
+          {"coteaching",
+           [](const FilterArgs& a) { return make_coteaching_filter(a.options, false); }},
+          {"coteaching_plus",
+           [](const FilterArgs& a) { return make_coteaching_filter(a.options, true); }},
+          {"jocor", [](const FilterArgs& a) { return make_jocor_filter(a.options); }},
+          {"loss_history",
+           [](const FilterArgs& a) {
+             return make_loss_history_filter(a.options, a.n, a.epochs, a.base_lr);
+           }},
+          {"confident_learning",
+           [](const FilterArgs& a) {
+             LOOKALIKE_CHECK_ARG(a.excluded.defined() && a.excluded.numel() == a.n,
+                                 "confident_learning needs the detected issues (bool [", a.n, "])");
+             return make_excluding_filter(a.excluded);
+           }},
+      });
   return table;
 }
 }  // namespace
 
-std::vector<std::string> filters() {
-  std::vector<std::string> names;
-  for (const auto& entry : registry()) names.push_back(entry.first);
-  return names;
-}
+std::vector<std::string> filters() { return registry().names(); }
 
 void validate(const FilterOptions& o) {
-  const auto names = filters();
-  LOOKALIKE_CHECK_ARG(std::find(names.begin(), names.end(), o.filter) != names.end(),
-                      "filter must be one of ", util::join_names(names), "; got '", o.filter, "'");
+  LOOKALIKE_CHECK_ARG(registry().contains(o.filter), "filter must be one of ",
+                      util::join_names(filters()), "; got '", o.filter, "'");
   LOOKALIKE_CHECK_ARG(o.forget_rate >= 0 && o.forget_rate < 1,
                       "forget_rate must be in [0, 1), got ", o.forget_rate);
   LOOKALIKE_CHECK_ARG(o.num_gradual >= 0, "num_gradual must be >= 0, got ", o.num_gradual);
@@ -101,9 +100,7 @@ torch::Tensor masked_mean(const torch::Tensor& loss, const torch::Tensor& kept) 
 std::unique_ptr<SampleFilter> make_filter(const FilterOptions& o, int64_t n, int epochs,
                                           double base_lr, const torch::Tensor& excluded) {
   validate(o);
-  for (const auto& [name, factory] : registry())
-    if (name == o.filter) return factory({o, n, epochs, base_lr, excluded});
-  throw InvalidArgument("unreachable: validate checked the filter name");
+  return registry().get(o.filter)({o, n, epochs, base_lr, excluded});
 }
 
 }  // namespace lookalike::noisy

@@ -1,0 +1,79 @@
+#include "lookalike/dedup/pipeline.h"
+
+#include <torch/torch.h>
+
+#include "lookalike/error.h"
+#include "lookalike/index/drop_self.h"
+#include "lookalike/index/vector_index.h"
+#include "lookalike/util/registry.h"
+
+namespace lookalike::dedup {
+
+namespace {
+using Factory = std::unique_ptr<CandidatePipeline> (*)(const nlohmann::json&);
+
+// The registry: a pipeline is its file (cpp/src/dedup/pipelines/<name>.cpp) plus its line here.
+const util::Registry<Factory>& registry() {
+  static const util::Registry<Factory> table("pipeline", {
+                                                             {"bm25", detail::make_bm25_pipeline},
+                                                             {"text", detail::make_text_pipeline},
+                                                             {"image", detail::make_image_pipeline},
+                                                             {"phash", detail::make_phash_pipeline},
+                                                         });
+  return table;
+}
+}  // namespace
+
+std::vector<std::string> pipelines() { return registry().names(); }
+
+std::unique_ptr<CandidatePipeline> make_pipeline(const std::string& name,
+                                                 const nlohmann::json& options) {
+  LOOKALIKE_CHECK_ARG(options.is_object() || options.is_null(), "pipeline '", name,
+                      "': options must be a mapping");
+  return registry().get(name)(options.is_null() ? nlohmann::json::object() : options);
+}
+
+namespace detail {
+util::OptionsJson history_json(const std::vector<util::Record>& history) {
+  util::OptionsJson out = util::OptionsJson::array();
+  for (const auto& r : history) {
+    util::OptionsJson rec = util::OptionsJson::object();
+    for (const auto& [k, v] : r) rec[k] = v;
+    out.push_back(rec);
+  }
+  return out;
+}
+
+VectorSearch take_vector_search(nlohmann::json& options, const std::string& pipeline) {
+  VectorSearch how;
+  if (options.contains("index")) {
+    LOOKALIKE_CHECK_ARG(options["index"].is_string(), "option '", pipeline,
+                        ".index' must be a FAISS factory string");
+    how.spec = options["index"].get<std::string>();
+    options.erase("index");
+  }
+  if (options.contains("search")) {
+    how.search = options["search"];
+    options.erase("search");
+  }
+  index::SearchParams check;  // fails now, not after training, on a bad search option
+  util::options_from_json(how.search, check, pipeline + ".search");
+  return how;
+}
+
+std::pair<torch::Tensor, torch::Tensor> vector_candidates(const torch::Tensor& x,
+                                                          const VectorSearch& how, int64_t n) {
+  index::IndexOptions io;
+  io.spec = how.spec;
+  io.metric = "ip";
+  index::VectorIndex vi(x.size(1), io);
+  if (!vi.is_trained()) vi.train(x);
+  vi.add(x, torch::arange(x.size(0), torch::kLong));
+  index::SearchParams params;
+  util::options_from_json(how.search, params, "search");
+  auto found = vi.search(x, std::min<int64_t>(x.size(0), n + 1), params);
+  return index::drop_self(found.indices, found.scores, n);
+}
+}  // namespace detail
+
+}  // namespace lookalike::dedup

@@ -1,0 +1,79 @@
+// "image": the Trainer's CNN trained on the fit rows' photos to predict their group (or an
+// attribute column such as the article type); its L2-normalised embeddings searched through a
+// VectorIndex.
+#include <torch/torch.h>
+
+#include "lookalike/dedup/pipeline.h"
+#include "lookalike/error.h"
+#include "lookalike/models/embed.h"
+#include "lookalike/train/trainer.h"
+
+namespace lookalike::dedup::detail {
+
+namespace {
+class ImagePipeline : public CandidatePipeline {
+ public:
+  ImagePipeline(train::TrainOptions o, std::string label, VectorSearch how)
+      : o_(std::move(o)), label_(std::move(label)), how_(std::move(how)) {}
+
+  void fit(const Listings& items, const torch::Tensor& groups,
+           const torch::Tensor& fit_rows) override {
+    LOOKALIKE_CHECK_ARG(items.images.defined() && items.images.numel() > 0,
+                        "pipeline 'image' needs listings with images");
+    // The class of each fit row: its group, or its value of an attribute column; classes
+    // numbered in sorted order of those values.
+    torch::Tensor values;
+    if (label_ == "group") {
+      values = groups.index_select(0, fit_rows);
+    } else {
+      size_t a = 0;
+      while (a < items.attr_names.size() && items.attr_names[a] != label_) ++a;
+      LOOKALIKE_CHECK_ARG(a < items.attr_names.size(), "image.label '", label_,
+                          "': expected 'group' or an attribute column (",
+                          util::join_names(items.attr_names), ")");
+      std::vector<std::string> column;
+      auto rows = fit_rows.contiguous();
+      for (int64_t i = 0; i < rows.numel(); ++i)
+        column.push_back(items.attrs[a][static_cast<size_t>(rows.data_ptr<int64_t>()[i])]);
+      values = group_labels(column, rows.numel());
+    }
+    auto labels = std::get<1>(at::_unique2(values, /*sorted=*/true, /*return_inverse=*/true));
+    auto result = train::Trainer(o_).fit({items.images.index_select(0, fit_rows), labels});
+    history_ = result.history;
+    classes_ = labels.max().item<int64_t>() + 1;
+    embeddings_ = models::infer(result.model, items.images, 1024, o_.device).embeddings;
+  }
+  std::pair<torch::Tensor, torch::Tensor> candidates(int64_t n) const override {
+    return vector_candidates(embeddings_, how_, n);
+  }
+  torch::Tensor embeddings() const override { return embeddings_; }
+  util::OptionsJson info() const override {
+    return {{"history", history_json(history_)}, {"classes", classes_}, {"label", label_}};
+  }
+
+ private:
+  train::TrainOptions o_;
+  std::string label_;
+  VectorSearch how_;
+  torch::Tensor embeddings_;
+  std::vector<util::Record> history_;
+  int64_t classes_ = 0;
+};
+}  // namespace
+
+std::unique_ptr<CandidatePipeline> make_image_pipeline(const nlohmann::json& options) {
+  nlohmann::json rest = options;
+  auto how = take_vector_search(rest, "image");
+  std::string label = "group";
+  if (rest.contains("label")) {
+    LOOKALIKE_CHECK_ARG(rest["label"].is_string(), "option 'image.label' must be a string");
+    label = rest["label"].get<std::string>();
+    rest.erase("label");
+  }
+  train::TrainOptions o;
+  util::options_update_flat(rest, o, "image");
+  train::validate(o);
+  return std::make_unique<ImagePipeline>(std::move(o), std::move(label), std::move(how));
+}
+
+}  // namespace lookalike::dedup::detail

@@ -52,12 +52,10 @@ VectorSearch take_vector_search(nlohmann::json& options, const std::string& pipe
     how.spec = options["index"].get<std::string>();
     options.erase("index");
   }
-  if (options.contains("search")) {
-    how.search = options["search"];
+  if (options.contains("search")) {  // parsed now: a bad search option fails before training
+    util::options_from_json(options["search"], how.params, pipeline + ".search");
     options.erase("search");
   }
-  index::SearchParams check;  // fails now, not after training, on a bad search option
-  util::options_from_json(how.search, check, pipeline + ".search");
   return how;
 }
 
@@ -69,9 +67,7 @@ std::pair<torch::Tensor, torch::Tensor> vector_candidates(const torch::Tensor& x
   index::VectorIndex vi(x.size(1), io);
   if (!vi.is_trained()) vi.train(x);
   vi.add(x, torch::arange(x.size(0), torch::kLong));
-  index::SearchParams params;
-  util::options_from_json(how.search, params, "search");
-  auto found = vi.search(x, std::min<int64_t>(x.size(0), n + 1), params);
+  auto found = vi.search(x, std::min<int64_t>(x.size(0), n + 1), how.params);
   return index::drop_self(found.indices, found.scores, n);
 }
 }  // namespace detail

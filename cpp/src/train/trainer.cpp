@@ -217,10 +217,7 @@ std::pair<torch::Tensor, double> detect_issues(const TrainOptions& o, const data
   TrainOptions fold = o;
   fold.filter = noisy::FilterOptions{};
   fold.epochs = o.filter.cl_epochs > 0 ? o.filter.cl_epochs : std::max(1, o.epochs / 2);
-  fold.checkpoint_dir.clear();
-  fold.resume = false;
-  fold.log_path.clear();
-  fold.progress = "off";
+  fold.progress = "off";  // cross_val_pred_probs drops checkpoints, resume and the log itself
   auto probs = cross_val_pred_probs(train, o.filter.cl_folds, fold, o.seed);
   return {noisy::find_label_issues(train.labels, probs, o.filter.cl_filter_by),
           std::chrono::duration<double>(Clock::now() - t0).count()};

@@ -143,16 +143,14 @@ def simulate_relistings(base: Listings, *, seed: int = 0, **relist: Any) -> List
     item is a group of its own. Marked ``simulated``."""
     if "title_noise" in relist:  # the earlier keyword
         relist["title"] = relist.pop("title_noise") or {}
-    c, groups = _d.with_relistings(_to_core(base), make(_d.RelistOptions, relist, seed=int(seed), where="relist"))
-    out = _from_core(c, groups, simulated=True)
-    out.skipped, out.repaired_utf8 = dict(base.skipped), base.repaired_utf8
-    return out
+    return _relisted(_to_core(base), relist, seed)
 
 
 def _to_core(items: Listings) -> Any:
     c = _d.Listings()
     c.ids, c.titles, c.texts, c.source = list(items.ids), list(items.titles), list(items.texts), items.source
     c.attr_names, c.attrs = list(items.attrs), [list(v) for v in items.attrs.values()]
+    c.skipped, c.repaired_utf8 = dict(items.skipped), items.repaired_utf8
     if items.images is not None:
         c.images = items.images
     if items.phash is not None:

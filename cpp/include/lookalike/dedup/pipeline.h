@@ -11,6 +11,7 @@
 #include <torch/types.h>
 
 #include "lookalike/dedup/listings.h"
+#include "lookalike/index/vector_index.h"
 #include "lookalike/util/json.h"
 #include "lookalike/util/options.h"
 
@@ -56,7 +57,7 @@ util::OptionsJson history_json(const std::vector<util::Record>& history);
 // Splits the vector-search keys ("index": spec, "search": SearchParams) off `options`.
 struct VectorSearch {
   std::string spec = "Flat";
-  nlohmann::json search = nlohmann::json::object();
+  index::SearchParams params;
 };
 VectorSearch take_vector_search(nlohmann::json& options, const std::string& pipeline);
 // Every row's n nearest rows of `x` (float32 [N, d], inner product) through a VectorIndex, itself

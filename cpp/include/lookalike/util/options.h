@@ -232,18 +232,25 @@ OptionsJson options_flat_json(const T& o) {
   return flat;
 }
 
-/// True when no two fields of the flat form share a name.
+/// The names of the flat form (options_flat_json), in order; tensor fields left out.
 template <class T>
-bool flat_names_unique() {
+std::vector<std::string> flat_option_names() {
   std::vector<std::string> names;
   for_each_option<T>([&](const char* name, auto member) {
     using M = typename detail::MemberType<decltype(member)>::type;
     if constexpr (is_options_v<M>) {
       for (auto& sub : option_names<M>()) names.push_back(sub);
-    } else {
+    } else if constexpr (!std::is_same_v<M, torch::Tensor>) {
       names.emplace_back(name);
     }
   });
+  return names;
+}
+
+/// True when no two fields of the flat form share a name.
+template <class T>
+bool flat_names_unique() {
+  auto names = flat_option_names<T>();
   std::sort(names.begin(), names.end());
   return std::adjacent_find(names.begin(), names.end()) == names.end();
 }
@@ -277,13 +284,8 @@ void options_update_flat(const nlohmann::json& flat, T& o, const std::string& wh
         detail::read_value(it.value(), o.*member, path);
       }
     });
-    if (!found) {
-      std::vector<std::string> known;
-      const OptionsJson all = options_flat_json(o);
-      for (auto k = all.begin(); k != all.end(); ++k) known.push_back(k.key());
-      throw InvalidArgument(::lookalike::detail::concat(
-          "unknown option '", path, "' (", options_name<T>(), "); known: ", join_names(known)));
-    }
+    LOOKALIKE_CHECK_ARG(found, "unknown option '", path, "' (", options_name<T>(),
+                        "); known: ", join_names(flat_option_names<T>()));
   }
 }
 

@@ -1,15 +1,16 @@
 // "text": the title encoder (hashed words and character n-grams, IDF-weighted embedding bag,
 // projection, in-batch contrastive training on the fit rows' groups), searched through a
 // VectorIndex.
-#include "lookalike/dedup/pipeline.h"
 #include "lookalike/dedup/text.h"
+#include "lookalike/dedup/pipeline.h"
 
 namespace lookalike::dedup::detail {
 
 namespace {
 class TextPipeline : public CandidatePipeline {
  public:
-  TextPipeline(TextEncoderOptions o, VectorSearch how) : encoder_(std::move(o)), how_(std::move(how)) {}
+  TextPipeline(TextEncoderOptions o, VectorSearch how)
+      : encoder_(std::move(o)), how_(std::move(how)) {}
   void fit(const Listings& items, const torch::Tensor& groups,
            const torch::Tensor& fit_rows) override {
     history_ = encoder_.fit(items.texts, groups, fit_rows);

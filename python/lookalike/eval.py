@@ -16,8 +16,13 @@ def _vectors(x: Any, name: str) -> torch.Tensor:
 
 
 def retrieval_metrics(query: Any, query_labels: Any, reference: Any = None, reference_labels: Any = None,
-                      k: Sequence[int] = (1, 10), *, metric: str = "ip", backend: str = "auto") -> Dict[str, float]:
-    """precision_at_1, recall_at_<k> for each k, r_precision, map_at_r (+ num_queries, num_excluded).
+                      k: Optional[Sequence[int]] = None, **options: Any) -> Dict[str, float]:
+    """Each chosen metric's keys (by default precision_at_1, recall_at_<k> for each k,
+    r_precision, map_at_r) + num_queries, num_excluded.
+
+    ``k``: the ks of recall_at_k; ``options``: the other ``RetrievalOptions`` fields (``metrics``
+    by name from :func:`metrics`, ``metric`` "ip" | "l2", ``backend``, ``max_entries``), with
+    the C++ defaults.
 
     Without ``reference`` the query set is searched against itself, each query's own entry
     excluded. Queries whose label has no reference are left out (counted in num_excluded).
@@ -31,16 +36,22 @@ def retrieval_metrics(query: Any, query_labels: Any, reference: Any = None, refe
                     reference_labels=reference_labels)
     if (reference is None) != (reference_labels is None):
         raise ValueError("give both reference and reference_labels, or neither")
-    ks = [int(v) for v in ([k] if isinstance(k, int) else k)]
+    if k is not None:
+        options["ks"] = [int(v) for v in ([k] if isinstance(k, int) else k)]
     q = _vectors(query, "query")
     ql = as_tensor(query_labels, "query_labels", torch.int64, dim=1)
     r = _vectors(reference, "reference") if reference is not None else None
     rl = as_tensor(reference_labels, "reference_labels", torch.int64, dim=1) if reference_labels is not None else None
-    o = make(_core.eval.RetrievalOptions, ks=ks, metric=metric, backend=backend)
+    o = make(_core.eval.RetrievalOptions, options, where="retrieval_metrics")
     out = dict(_core.eval.retrieval_metrics(q, ql, r, rl, o))
     for key in ("num_queries", "num_excluded"):
         out[key] = int(out[key])
     return out
+
+
+def metrics() -> list:
+    """The retrieval metrics by name (the C++ registry, ``cpp/src/eval/metrics/``)."""
+    return list(_core.eval.metrics())
 
 
 def exact_knn(query: Any, reference: Any, k: int, *, metric: str = "ip", backend: str = "auto",

@@ -40,6 +40,27 @@ TEST(Retrieval, HandComputedCase) {
   }
 }
 
+TEST(Retrieval, MetricsChosenByNameGiveTheirOwnKeysAndValues) {
+  auto x = circle_points();
+  auto y = torch::tensor({0, 0, 1, 1, 1}, torch::kLong);
+  eval::RetrievalOptions o;
+  o.metrics = {"map_at_r"};
+  auto m = eval::retrieval_metrics(x, y, {}, {}, o);
+  EXPECT_EQ(m.size(), 3u);  // map_at_r, num_queries, num_excluded
+  EXPECT_NEAR(m.at("map_at_r"), 0.85, 1e-12);
+  o.metrics = {"r_precision", "precision_at_1"};
+  m = eval::retrieval_metrics(x, y, {}, {}, o);
+  EXPECT_NEAR(m.at("r_precision"), 0.9, 1e-12);
+  EXPECT_NEAR(m.at("precision_at_1"), 0.8, 1e-12);
+  EXPECT_EQ(m.count("recall_at_1"), 0u);
+  o.metrics = {"r_precision", "r_precision"};
+  EXPECT_THROW(eval::retrieval_metrics(x, y, {}, {}, o), InvalidArgument);
+  o.metrics = {"ndcg_at_k"};
+  EXPECT_THROW(eval::retrieval_metrics(x, y, {}, {}, o), InvalidArgument);
+  o.metrics = {};
+  EXPECT_THROW(eval::retrieval_metrics(x, y, {}, {}, o), InvalidArgument);
+}
+
 TEST(Retrieval, SeparateReferenceExcludesQueriesWithoutMatches) {
   auto x = circle_points();
   auto q = x.slice(0, 0, 2);

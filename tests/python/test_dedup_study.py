@@ -365,7 +365,7 @@ def test_study_bad_config(tmp_path):
         dedup.make_pipeline("image", chanels=[8])
     with pytest.raises(ValueError, match="pipeline 'phash' takes no options"):
         dedup.make_pipeline("phash", n=3)
-    assert dedup.pipelines() == list(lookalike._core.dedup.pipelines()) == ["bm25", "text", "image", "phash"]
+    assert dedup.pipelines() == list(lookalike._core.dedup.pipelines()) == ["bm25", "image", "phash", "text"]
     with pytest.raises(ValueError, match="unknown pipeline 'elastic'"):
         runner.run(str(ROOT / "experiments" / "dedup_amazon_google.yaml"), ["pipelines=[elastic]", "data.limit=50"],
                    out=str(tmp_path / "o"))

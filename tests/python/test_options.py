@@ -74,5 +74,5 @@ def test_noisy_study_rejects_product_options_on_fashion_mnist():
 def test_filter_names_come_from_the_registry():
     assert lookalike.noisy.filters() == list(_core.noisy.filters())
     assert {"none", "coteaching", "jocor", "confident_learning"} <= set(lookalike.noisy.filters())
-    with pytest.raises(ValueError, match="filter must be one of none, small_loss"):
+    with pytest.raises(ValueError, match="filter must be one of confident_learning, coteaching, coteaching_plus"):
         train.make_options(filter="mentor_net")

@@ -5,35 +5,25 @@
 #include "lookalike/error.h"
 #include "lookalike/index/drop_self.h"
 #include "lookalike/index/vector_index.h"
-#include "lookalike/util/registry.h"
 
 namespace lookalike::dedup {
 
-namespace {
-using Factory = std::unique_ptr<CandidatePipeline> (*)(const nlohmann::json&);
-
-// The registry: a pipeline is its file (cpp/src/dedup/pipelines/<name>.cpp) plus its line here.
-const util::Registry<Factory>& registry() {
-  static const util::Registry<Factory> table("pipeline", {
-                                                             {"bm25", detail::make_bm25_pipeline},
-                                                             {"text", detail::make_text_pipeline},
-                                                             {"image", detail::make_image_pipeline},
-                                                             {"phash", detail::make_phash_pipeline},
-                                                         });
-  return table;
-}
-}  // namespace
-
-std::vector<std::string> pipelines() { return registry().names(); }
+std::vector<std::string> pipelines() { return detail::pipeline_registry().names(); }
 
 std::unique_ptr<CandidatePipeline> make_pipeline(const std::string& name,
                                                  const nlohmann::json& options) {
   LOOKALIKE_CHECK_ARG(options.is_object() || options.is_null(), "pipeline '", name,
                       "': options must be a mapping");
-  return registry().get(name)(options.is_null() ? nlohmann::json::object() : options);
+  return detail::pipeline_registry().get(name)(options.is_null() ? nlohmann::json::object()
+                                                                 : options);
 }
 
 namespace detail {
+util::Registry<PipelineFactory>& pipeline_registry() {
+  static util::Registry<PipelineFactory> table("pipeline");
+  return table;
+}
+
 util::OptionsJson history_json(const std::vector<util::Record>& history) {
   util::OptionsJson out = util::OptionsJson::array();
   for (const auto& r : history) {

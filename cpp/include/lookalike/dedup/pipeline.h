@@ -2,7 +2,7 @@
 // Candidate pipelines by name: each proposes n candidates for every listing (the listing itself
 // excluded) — "bm25" (Xapian), "text" (title encoder + vector index), "image" (the Trainer's CNN
 // + vector index), "phash" (Hamming distance, FAISS binary index). One file per pipeline in
-// cpp/src/dedup/pipelines/, one line each in the registry (pipeline.cpp).
+// cpp/src/dedup/pipelines/, each registering itself.
 #include <memory>
 #include <string>
 #include <utility>
@@ -14,6 +14,7 @@
 #include "lookalike/index/vector_index.h"
 #include "lookalike/util/json.h"
 #include "lookalike/util/options.h"
+#include "lookalike/util/registry.h"
 
 namespace lookalike::dedup {
 
@@ -34,7 +35,7 @@ class CandidatePipeline {
   virtual util::OptionsJson info() const { return util::OptionsJson::object(); }
 };
 
-/// The registered pipeline names.
+/// The registered pipeline names, sorted.
 std::vector<std::string> pipelines();
 
 /// The pipeline `name` with its options (a JSON object; unknown keys and wrong types are
@@ -45,11 +46,10 @@ std::unique_ptr<CandidatePipeline> make_pipeline(const std::string& name,
                                                  const nlohmann::json& options);
 
 namespace detail {
-// One factory per pipeline file.
-std::unique_ptr<CandidatePipeline> make_bm25_pipeline(const nlohmann::json& options);
-std::unique_ptr<CandidatePipeline> make_text_pipeline(const nlohmann::json& options);
-std::unique_ptr<CandidatePipeline> make_image_pipeline(const nlohmann::json& options);
-std::unique_ptr<CandidatePipeline> make_phash_pipeline(const nlohmann::json& options);
+using PipelineFactory = std::unique_ptr<CandidatePipeline> (*)(const nlohmann::json& options);
+// The pipelines by name: each file in cpp/src/dedup/pipelines/ registers its own
+// (LOOKALIKE_REGISTER, util/registry.h).
+util::Registry<PipelineFactory>& pipeline_registry();
 
 // Records as a JSON array of objects.
 util::OptionsJson history_json(const std::vector<util::Record>& history);

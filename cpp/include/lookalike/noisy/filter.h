@@ -9,6 +9,7 @@
 #include <torch/types.h>
 
 #include "lookalike/util/options.h"
+#include "lookalike/util/registry.h"
 
 namespace lookalike::noisy {
 
@@ -32,7 +33,7 @@ LOOKALIKE_OPTIONS(FilterOptions, filter, forget_rate, num_gradual, exponent, joc
                   coteaching_plus_init_epoch, history_epochs, history_cycle, history_min_lr_ratio,
                   cl_folds, cl_epochs, cl_filter_by)
 
-/// The registered filter names ("none", "small_loss", ...), in registry order.
+/// The registered filter names ("coteaching", "none", ...), sorted.
 std::vector<std::string> filters();
 
 /// Throws InvalidArgument naming the first bad option.
@@ -76,13 +77,18 @@ torch::Tensor smallest(const torch::Tensor& loss, double keep);
 torch::Tensor masked_mean(const torch::Tensor& loss, const torch::Tensor& kept);
 }  // namespace detail
 
-// One factory per strategy file.
-std::unique_ptr<SampleFilter> make_none_filter();
-std::unique_ptr<SampleFilter> make_small_loss_filter(const FilterOptions& o);
-std::unique_ptr<SampleFilter> make_coteaching_filter(const FilterOptions& o, bool plus);
-std::unique_ptr<SampleFilter> make_jocor_filter(const FilterOptions& o);
-std::unique_ptr<SampleFilter> make_loss_history_filter(const FilterOptions& o, int64_t n,
-                                                       int epochs, double base_lr);
-std::unique_ptr<SampleFilter> make_excluding_filter(const torch::Tensor& excluded);
+/// What a filter's factory receives: the options, the training set's size n, the epochs, the
+/// base learning rate and (confident_learning) the detected issues, bool [n].
+struct FilterArgs {
+  const FilterOptions& options;
+  int64_t n;
+  int epochs;
+  double base_lr;
+  const torch::Tensor& excluded;
+};
+using FilterFactory = std::unique_ptr<SampleFilter> (*)(const FilterArgs&);
+/// The filters by name: each file in cpp/src/noisy/filters/ registers its own
+/// (LOOKALIKE_REGISTER, util/registry.h).
+util::Registry<FilterFactory>& filter_registry();
 
 }  // namespace lookalike::noisy

@@ -21,10 +21,12 @@ class Bm25Pipeline : public CandidatePipeline {
 };
 }  // namespace
 
-std::unique_ptr<CandidatePipeline> make_bm25_pipeline(const nlohmann::json& options) {
+static std::unique_ptr<CandidatePipeline> make_bm25_pipeline(const nlohmann::json& options) {
   Bm25Options o;
   util::options_from_json(options, o, "bm25");
   return std::make_unique<Bm25Pipeline>(std::move(o));
 }
+
+LOOKALIKE_REGISTER(pipeline_registry(), "bm25", make_bm25_pipeline)
 
 }  // namespace lookalike::dedup::detail

@@ -61,7 +61,7 @@ class ImagePipeline : public CandidatePipeline {
 };
 }  // namespace
 
-std::unique_ptr<CandidatePipeline> make_image_pipeline(const nlohmann::json& options) {
+static std::unique_ptr<CandidatePipeline> make_image_pipeline(const nlohmann::json& options) {
   nlohmann::json rest = options;
   auto how = take_vector_search(rest, "image");
   std::string label = "group";
@@ -75,5 +75,7 @@ std::unique_ptr<CandidatePipeline> make_image_pipeline(const nlohmann::json& opt
   train::validate(o);
   return std::make_unique<ImagePipeline>(std::move(o), std::move(label), std::move(how));
 }
+
+LOOKALIKE_REGISTER(pipeline_registry(), "image", make_image_pipeline)
 
 }  // namespace lookalike::dedup::detail

@@ -24,9 +24,11 @@ class PhashPipeline : public CandidatePipeline {
 };
 }  // namespace
 
-std::unique_ptr<CandidatePipeline> make_phash_pipeline(const nlohmann::json& options) {
+static std::unique_ptr<CandidatePipeline> make_phash_pipeline(const nlohmann::json& options) {
   LOOKALIKE_CHECK_ARG(options.empty(), "pipeline 'phash' takes no options, got ", options.dump());
   return std::make_unique<PhashPipeline>();
 }
+
+LOOKALIKE_REGISTER(pipeline_registry(), "phash", make_phash_pipeline)
 
 }  // namespace lookalike::dedup::detail

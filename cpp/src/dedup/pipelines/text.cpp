@@ -30,12 +30,14 @@ class TextPipeline : public CandidatePipeline {
 };
 }  // namespace
 
-std::unique_ptr<CandidatePipeline> make_text_pipeline(const nlohmann::json& options) {
+static std::unique_ptr<CandidatePipeline> make_text_pipeline(const nlohmann::json& options) {
   nlohmann::json rest = options;
   auto how = take_vector_search(rest, "text");
   TextEncoderOptions o;
   util::options_update_flat(rest, o, "text");
   return std::make_unique<TextPipeline>(std::move(o), std::move(how));
 }
+
+LOOKALIKE_REGISTER(pipeline_registry(), "text", make_text_pipeline)
 
 }  // namespace lookalike::dedup::detail

@@ -3,6 +3,7 @@
 // then trains on the samples that were not flagged.
 #include <torch/torch.h>
 
+#include "lookalike/error.h"
 #include "lookalike/noisy/filter.h"
 
 namespace lookalike::noisy {
@@ -26,7 +27,11 @@ class ExcludingFilter final : public SampleFilter {
 };
 }  // namespace
 
-std::unique_ptr<SampleFilter> make_excluding_filter(const torch::Tensor& excluded) {
-  return std::make_unique<ExcludingFilter>(excluded);
-}
+LOOKALIKE_REGISTER(filter_registry(), "confident_learning",
+                   [](const FilterArgs& a) -> std::unique_ptr<SampleFilter> {
+                     LOOKALIKE_CHECK_ARG(a.excluded.defined() && a.excluded.numel() == a.n,
+                                         "confident_learning needs the detected issues (bool [",
+                                         a.n, "])");
+                     return std::make_unique<ExcludingFilter>(a.excluded);
+                   })
 }  // namespace lookalike::noisy

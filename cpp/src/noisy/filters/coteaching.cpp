@@ -41,7 +41,12 @@ class CoTeachingFilter final : public SampleFilter {
 };
 }  // namespace
 
-std::unique_ptr<SampleFilter> make_coteaching_filter(const FilterOptions& o, bool plus) {
-  return std::make_unique<CoTeachingFilter>(o, plus);
-}
+LOOKALIKE_REGISTER(filter_registry(), "coteaching",
+                   [](const FilterArgs& a) -> std::unique_ptr<SampleFilter> {
+                     return std::make_unique<CoTeachingFilter>(a.options, false);
+                   })
+LOOKALIKE_REGISTER(filter_registry(), "coteaching_plus",
+                   [](const FilterArgs& a) -> std::unique_ptr<SampleFilter> {
+                     return std::make_unique<CoTeachingFilter>(a.options, true);
+                   })
 }  // namespace lookalike::noisy

@@ -8,51 +8,18 @@
 #include <utility>
 
 #include "lookalike/error.h"
-#include "lookalike/util/registry.h"
 
 namespace lookalike::noisy {
 
-namespace {
-struct FilterArgs {
-  const FilterOptions& options;
-  int64_t n;
-  int epochs;
-  double base_lr;
-  const torch::Tensor& excluded;
-};
-using Factory = std::unique_ptr<SampleFilter> (*)(const FilterArgs&);
-
-// The registry: a strategy is its file (cpp/src/noisy/filters/<name>.cpp) plus its line here.
-const util::Registry<Factory>& registry() {
-  static const util::Registry<Factory> table(
-      "filter",
-      {
-          {"none", [](const FilterArgs&) { return make_none_filter(); }},
-          {"small_loss", [](const FilterArgs& a) { return make_small_loss_filter(a.options); }},
-          {"coteaching",
-           [](const FilterArgs& a) { return make_coteaching_filter(a.options, false); }},
-          {"coteaching_plus",
-           [](const FilterArgs& a) { return make_coteaching_filter(a.options, true); }},
-          {"jocor", [](const FilterArgs& a) { return make_jocor_filter(a.options); }},
-          {"loss_history",
-           [](const FilterArgs& a) {
-             return make_loss_history_filter(a.options, a.n, a.epochs, a.base_lr);
-           }},
-          {"confident_learning",
-           [](const FilterArgs& a) {
-             LOOKALIKE_CHECK_ARG(a.excluded.defined() && a.excluded.numel() == a.n,
-                                 "confident_learning needs the detected issues (bool [", a.n, "])");
-             return make_excluding_filter(a.excluded);
-           }},
-      });
+util::Registry<FilterFactory>& filter_registry() {
+  static util::Registry<FilterFactory> table("filter");
   return table;
 }
-}  // namespace
 
-std::vector<std::string> filters() { return registry().names(); }
+std::vector<std::string> filters() { return filter_registry().names(); }
 
 void validate(const FilterOptions& o) {
-  LOOKALIKE_CHECK_ARG(registry().contains(o.filter), "filter must be one of ",
+  LOOKALIKE_CHECK_ARG(filter_registry().contains(o.filter), "filter must be one of ",
                       util::join_names(filters()), "; got '", o.filter, "'");
   LOOKALIKE_CHECK_ARG(o.forget_rate >= 0 && o.forget_rate < 1,
                       "forget_rate must be in [0, 1), got ", o.forget_rate);
@@ -100,7 +67,7 @@ torch::Tensor masked_mean(const torch::Tensor& loss, const torch::Tensor& kept) 
 std::unique_ptr<SampleFilter> make_filter(const FilterOptions& o, int64_t n, int epochs,
                                           double base_lr, const torch::Tensor& excluded) {
   validate(o);
-  return registry().get(o.filter)({o, n, epochs, base_lr, excluded});
+  return filter_registry().get(o.filter)({o, n, epochs, base_lr, excluded});
 }
 
 }  // namespace lookalike::noisy

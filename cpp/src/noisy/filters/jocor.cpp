@@ -29,7 +29,8 @@ class JoCoRFilter final : public SampleFilter {
 };
 }  // namespace
 
-std::unique_ptr<SampleFilter> make_jocor_filter(const FilterOptions& o) {
-  return std::make_unique<JoCoRFilter>(o);
-}
+LOOKALIKE_REGISTER(filter_registry(), "jocor",
+                   [](const FilterArgs& a) -> std::unique_ptr<SampleFilter> {
+                     return std::make_unique<JoCoRFilter>(a.options);
+                   })
 }  // namespace lookalike::noisy

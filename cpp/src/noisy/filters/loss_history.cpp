@@ -72,9 +72,10 @@ class LossHistoryFilter final : public SampleFilter {
 
 }  // namespace
 
-std::unique_ptr<SampleFilter> make_loss_history_filter(const FilterOptions& o, int64_t n,
-                                                       int epochs, double base_lr) {
-  return std::make_unique<LossHistoryFilter>(o, n, epochs, base_lr);
-}
+LOOKALIKE_REGISTER(filter_registry(), "loss_history",
+                   [](const FilterArgs& a) -> std::unique_ptr<SampleFilter> {
+                     return std::make_unique<LossHistoryFilter>(a.options, a.n, a.epochs,
+                                                                a.base_lr);
+                   })
 
 }  // namespace lookalike::noisy

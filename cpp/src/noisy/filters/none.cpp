@@ -15,5 +15,8 @@ class NoneFilter final : public SampleFilter {
 };
 }  // namespace
 
-std::unique_ptr<SampleFilter> make_none_filter() { return std::make_unique<NoneFilter>(); }
+LOOKALIKE_REGISTER(filter_registry(), "none",
+                   [](const FilterArgs&) -> std::unique_ptr<SampleFilter> {
+                     return std::make_unique<NoneFilter>();
+                   })
 }  // namespace lookalike::noisy

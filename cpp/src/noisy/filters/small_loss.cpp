@@ -21,7 +21,8 @@ class SmallLossFilter final : public SampleFilter {
 };
 }  // namespace
 
-std::unique_ptr<SampleFilter> make_small_loss_filter(const FilterOptions& o) {
-  return std::make_unique<SmallLossFilter>(o);
-}
+LOOKALIKE_REGISTER(filter_registry(), "small_loss",
+                   [](const FilterArgs& a) -> std::unique_ptr<SampleFilter> {
+                     return std::make_unique<SmallLossFilter>(a.options);
+                   })
 }  // namespace lookalike::noisy

@@ -61,4 +61,5 @@ PYBIND11_MODULE(_core, m) {
   lookalike::python::bind_noisy(m);
   lookalike::python::bind_dedup(m);
   lookalike::python::bind_dedup_pairs(m);
+  lookalike::python::bind_dedup_study(m);
 }

@@ -143,10 +143,11 @@ def simulate_relistings(base: Listings, *, seed: int = 0, **relist: Any) -> List
     item is a group of its own. Marked ``simulated``."""
     if "title_noise" in relist:  # the earlier keyword
         relist["title"] = relist.pop("title_noise") or {}
-    return _relisted(_to_core(base), relist, seed)
+    return _relisted(to_core(base), relist, seed)
 
 
-def _to_core(items: Listings) -> Any:
+def to_core(items: Listings) -> Any:
+    """The C++ listings (``_core.dedup.Listings``) of ``items``; groups travel separately."""
     c = _d.Listings()
     c.ids, c.titles, c.texts, c.source = list(items.ids), list(items.titles), list(items.texts), items.source
     c.attr_names, c.attrs = list(items.attrs), [list(v) for v in items.attrs.values()]

@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional, Tuple
 import torch
 
 from .. import _core
-from .listings import Listings, _to_core
+from .listings import Listings, to_core
 
 _d = _core.dedup
 
@@ -33,7 +33,7 @@ class Pipeline:
 
     def fit(self, items: Listings, train_rows: torch.Tensor) -> "Pipeline":
         groups = items.groups if items.groups is not None else torch.arange(len(items))
-        self._p.fit(_to_core(items), groups, train_rows)
+        self._p.fit(to_core(items), groups, train_rows)
         self.items = items
         self.embeddings = self._p.embeddings()
         self.info = dict(self._p.info())

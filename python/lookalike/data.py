@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Tuple
 
 import torch
 
@@ -46,26 +46,25 @@ class Catalog:
         return len(self.ids)
 
     def labels(self, column: str, top: Optional[int] = None) -> Tuple[torch.Tensor, List[str]]:
-        """Integer labels of ``column`` (codes in order of frequency) and the class names.
+        """Integer labels of ``column`` (codes in order of frequency, ties by first appearance;
+        an empty cell gets -1) and the class names, from the C++ label encoder.
 
         With ``top``, only the ``top`` most frequent values get a code; the rest get -1.
         """
         if column not in self.table.columns:
             raise ValueError(f"catalog has no column {column!r} (columns: {list(self.table.columns)})")
-        counts = self.table[column].value_counts(sort=True)
-        counts = counts[counts.index != ""]
-        names = list(counts.index[:top] if top else counts.index)
-        code = {n: i for i, n in enumerate(names)}
-        values = [code.get(v, -1) for v in self.table[column]]
-        return torch.tensor(values, dtype=torch.int64), names
+        o = make(_core.data.LabelOptions, order="frequency", top=int(top or 0), empty="missing",
+                 where="Catalog.labels")
+        codes, names = _core.data.encode_labels([str(v) for v in self.table[column]], o)
+        return codes, list(names)
 
 
-def product_catalog(root: Optional[str] = None, image_size: int = 64, *, limit: int = 0,
-                    csv_name: str = "styles.csv", image_dir: str = "images", id_column: str = "id",
-                    required_columns: Sequence[str] = (), threads: int = 0) -> Catalog:
+def product_catalog(root: Optional[str] = None, **options: Any) -> Catalog:
     """Reads a catalogue (CSV + ``<image_dir>/<id>.jpg``); rows without an image are dropped.
 
-    ``root`` defaults to ``$LOOKALIKE_DATA/fashion-products`` or ``../shared/data/fashion-products``.
+    ``root`` defaults to ``$LOOKALIKE_DATA/fashion-products`` or ``../shared/data/fashion-products``;
+    ``options``: the other ``CatalogOptions`` fields (``image_size``, ``limit``, ``csv_name``,
+    ``image_dir``, ``id_column``, ``required_columns``, ``threads``) with the C++ defaults.
 
     >>> cat = product_catalog(limit=8, image_size=32)
     >>> tuple(cat.images.shape), "articleType" in cat.table.columns
@@ -73,9 +72,7 @@ def product_catalog(root: Optional[str] = None, image_size: int = 64, *, limit: 
     """
     import pandas as pd
 
-    opts = make(_core.data.CatalogOptions, root=str(root or ""), image_size=int(image_size), limit=int(limit),
-                csv_name=csv_name, image_dir=image_dir, id_column=id_column,
-                required_columns=list(required_columns), threads=int(threads), where="product_catalog")
+    opts = make(_core.data.CatalogOptions, options, root=str(root or ""), where="product_catalog")
     cat = _core.data.read_catalog(opts)
     table = pd.DataFrame({name: col for name, col in zip(cat.names, cat.columns)})
     return Catalog(images=cat.images, table=table, ids=list(cat.ids),

@@ -88,11 +88,16 @@ class Index:
             filtered from results until they exceed this fraction, then the index is rebuilt.
     """
 
-    def __init__(self, dim: int, spec: str = "Flat", metric: str = "ip", device: str = "cpu",
-                 backend: str = "auto", rebuild_fraction: float = 0.1, *, _index=None):
+    def __init__(self, dim: int, spec: Optional[str] = None, *, _index=None, **options: Any):
+        """``spec``: a FAISS factory string (C++ default "Flat"); ``options``: the other
+        ``IndexOptions`` fields (``metric``, ``device``, ``backend``, ``rebuild_fraction``) with
+        the C++ defaults."""
+        if spec is not None:
+            options["spec"] = spec
+        if "device" in options:
+            options["device"] = str(options["device"])
         self._index = _index if _index is not None else _core.index.VectorIndex(int(dim), make(
-            _core.index.IndexOptions, spec=spec, metric=metric, device=str(device), backend=backend,
-            rebuild_fraction=float(rebuild_fraction), where="Index"))
+            _core.index.IndexOptions, options, where="Index"))
 
     # -- description ------------------------------------------------------------------------
     dim = property(lambda self: self._index.dim)
@@ -182,14 +187,15 @@ class ClusterResult:
         return int(self.sizes.numel())
 
 
-def threshold_clusters(x: Any, threshold: float, *, metric: str = "ip", k: int = 0,
-                       spec: str = "Flat", nprobe: Optional[int] = None,
-                       ef_search: Optional[int] = None, query_tile: int = 1024) -> ClusterResult:
+def threshold_clusters(x: Any, threshold: float, *, nprobe: Optional[int] = None,
+                       ef_search: Optional[int] = None, **options: Any) -> ClusterResult:
     """Groups items whose score passes ``threshold`` (> for ip, < for l2) into connected
     components. ``k=0`` links every passing pair (exact range search); ``k>0`` only each item's
-    k nearest through index ``spec`` (for catalogues too large for all pairs)."""
-    o = make(_core.index.ClusterOptions, metric=metric, k=int(k), spec=spec, query_tile=int(query_tile),
-             params={"nprobe": int(nprobe or 0), "ef_search": int(ef_search or 0)}, where="threshold_clusters")
+    k nearest through index ``spec`` (for catalogues too large for all pairs). ``options``: the
+    other ``ClusterOptions`` fields (``metric``, ``k``, ``spec``, ``query_tile``) with the C++
+    defaults."""
+    o = make(_core.index.ClusterOptions, options, where="threshold_clusters",
+             params={"nprobe": int(nprobe or 0), "ef_search": int(ef_search or 0)})
     labels, reps, sizes, edges, ratio = _core.index.threshold_clusters(_vectors(x, "x"), float(threshold), o)
     return ClusterResult(labels, reps, sizes, int(edges), float(ratio))
 

@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Any, Tuple
 
 import torch
 
@@ -31,9 +31,8 @@ def _probs(x: Any) -> torch.Tensor:
     return t
 
 
-def inject_noise(labels: Any, *, kind: str = "symmetric", rate: float = 0.2, num_classes: int = 0,
-                 seed: int = 0, transition: Any = None, features: Any = None,
-                 instance_std: float = 0.1) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
+def inject_noise(labels: Any, *, transition: Any = None, features: Any = None,
+                 **options: Any) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
     """Corrupts labels; returns (noisy_labels, is_corrupted, transition, realised_rate).
 
     kind: ``symmetric`` (to a uniformly random other class), ``pairflip`` (c -> c+1 mod C),
@@ -41,14 +40,15 @@ def inject_noise(labels: Any, *, kind: str = "symmetric", rate: float = 0.2, num
     probability from the sample's ``features`` [N, D], Xia et al. 2020). The class-conditional
     kinds are exact: class i sends round(T[i][j] n_i) samples to j (largest remainders).
     ``transition`` in the result is the asked matrix (the expected one for ``instance``).
+    ``options``: the other ``NoiseOptions`` fields (``kind``, ``rate``, ``num_classes``,
+    ``seed``, ``instance_std``), with the C++ defaults (``defaults(_core.noisy.NoiseOptions)``).
     """
     y = _labels(labels)
     t = None if transition is None else as_tensor(transition, "transition", dim=2).to(torch.float64)
     f = None if features is None else as_tensor(features, "features")
     if f is not None:
         f = f.reshape(f.shape[0], -1).to(torch.float32)
-    o = make(_core.noisy.NoiseOptions, kind=kind, rate=float(rate), num_classes=int(num_classes), seed=int(seed),
-             instance_std=float(instance_std), where="inject_noise")
+    o = make(_core.noisy.NoiseOptions, options, where="inject_noise")
     if t is not None:
         o.transition = t
     if f is not None:

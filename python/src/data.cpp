@@ -6,6 +6,7 @@
 #include "lookalike/data/data_dir.h"
 #include "lookalike/data/idx.h"
 #include "lookalike/data/image_io.h"
+#include "lookalike/data/labels.h"
 #include "lookalike/data/split.h"
 #include "options.h"
 
@@ -29,6 +30,15 @@ void bind_data(py::module_& m) {
   d.def("shared_data_dir", &shared_data_dir, py::arg("name"),
         py::arg("starts") = std::vector<std::string>{});
 
+  bind_options<LabelOptions>(d, "LabelOptions", "the label encoder");
+  d.def(
+      "encode_labels",
+      [](const std::vector<std::string>& values, const LabelOptions& o) {
+        auto r = encode_labels(values, o);
+        return std::make_tuple(r.codes, r.names);
+      },
+      py::arg("values"), py::arg("options") = LabelOptions(),
+      "(codes int64 [n], names): the one label encoder (data/labels.h)");
   bind_options<CatalogOptions>(d, "CatalogOptions", "the product catalogue reader");
   py::class_<Catalog>(d, "Catalog")
       .def_readonly("ids", &Catalog::ids)

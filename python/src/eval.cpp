@@ -1,6 +1,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "lookalike/eval/accuracy.h"
 #include "lookalike/eval/metric.h"
 #include "lookalike/eval/prf.h"
 #include "lookalike/eval/retrieval.h"
@@ -33,6 +34,8 @@ void bind_eval(py::module_& m) {
       py::arg("exclude_self") = false, py::arg("block_queries") = 0,
       py::arg("block_refs") = index::kFusedBlockRefs, py::call_guard<py::gil_scoped_release>());
   e.def("have_faiss", &index::have_faiss);
+  e.def("accuracy", &eval::accuracy, py::arg("scores"), py::arg("labels"),
+        "share of rows whose argmax is the label", py::call_guard<py::gil_scoped_release>());
   e.def("metrics", &eval::metrics, "the retrieval metrics by name (registered in C++)");
   e.def(
       "prf",

@@ -9,6 +9,7 @@
 #include "lookalike/data/csv.h"
 #include "lookalike/data/idx.h"
 #include "lookalike/data/image_io.h"
+#include "lookalike/data/labels.h"
 #include "lookalike/data/loader.h"
 #include "lookalike/data/split.h"
 #include "lookalike/error.h"
@@ -235,4 +236,40 @@ TEST(Loader, FlipAugmentIsSeededAndFlips) {
   EXPECT_LT(n_flipped, 54);
   o.augment = "rotate";
   EXPECT_THROW(data::EpochLoader(images, labels, o, 0), InvalidArgument);
+}
+
+TEST(Labels, EncodedByFirstAppearanceFrequencyOrSortedValue) {
+  const std::vector<std::string> v = {"shirt", "", "bag", "shirt", "cap", "bag", "shirt", ""};
+  auto codes = [](const data::EncodedLabels& e) {
+    return std::vector<int64_t>(e.codes.data_ptr<int64_t>(),
+                                e.codes.data_ptr<int64_t>() + e.codes.numel());
+  };
+  data::LabelOptions o;  // first appearance, empty = -1
+  auto e = data::encode_labels(v, o);
+  EXPECT_EQ(codes(e), (std::vector<int64_t>{0, -1, 1, 0, 2, 1, 0, -1}));
+  EXPECT_EQ(e.names, (std::vector<std::string>{"shirt", "bag", "cap"}));
+  o.order = "frequency";  // shirt 3, bag 2, cap 1
+  o.top = 2;
+  e = data::encode_labels(v, o);
+  EXPECT_EQ(codes(e), (std::vector<int64_t>{0, -1, 1, 0, -1, 1, 0, -1}));
+  EXPECT_EQ(e.names, (std::vector<std::string>{"shirt", "bag"}));
+  o.order = "sorted";
+  o.top = 0;
+  e = data::encode_labels(v, o);
+  EXPECT_EQ(e.names, (std::vector<std::string>{"bag", "cap", "shirt"}));
+  EXPECT_EQ(codes(e), (std::vector<int64_t>{2, -1, 0, 2, 1, 0, 2, -1}));
+  // Ties in frequency keep first appearance: b and a both twice, b first.
+  o.order = "frequency";
+  e = data::encode_labels({"b", "a", "a", "b", "c"}, o);
+  EXPECT_EQ(e.names, (std::vector<std::string>{"b", "a", "c"}));
+  // Empty as a class of its own per row (duplicate groups).
+  data::LabelOptions own;
+  own.empty = "own";
+  e = data::encode_labels(v, own);
+  EXPECT_EQ(codes(e), (std::vector<int64_t>{0, 1, 2, 0, 3, 2, 0, 4}));
+  EXPECT_EQ(e.names.size(), 5u);
+  own.order = "frequency";
+  EXPECT_THROW(data::encode_labels(v, own), InvalidArgument);
+  o.order = "alphabetical";
+  EXPECT_THROW(data::encode_labels(v, o), InvalidArgument);
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "lookalike/error.h"
+#include "lookalike/eval/accuracy.h"
 #include "lookalike/eval/retrieval.h"
 #include "lookalike/index/knn.h"
 
@@ -202,4 +203,11 @@ TEST(Knn, TwoStageTopkEqualsOneStage) {
       EXPECT_TRUE(torch::equal(one.scores, two.scores)) << k;
     }
   }
+}
+
+TEST(Accuracy, ArgmaxAgainstLabelsByHand) {
+  auto scores = torch::tensor({0.1, 0.7, 0.2, 0.5, 0.3, 0.2, 0.2, 0.2, 0.6}).view({3, 3});
+  EXPECT_DOUBLE_EQ(eval::accuracy(scores, torch::tensor({1, 0, 1}, torch::kLong)), 2.0 / 3.0);
+  EXPECT_THROW(eval::accuracy(scores, torch::tensor({1, 0, 3}, torch::kLong)), InvalidArgument);
+  EXPECT_THROW(eval::accuracy(scores, torch::tensor({1, 0}, torch::kLong)), InvalidArgument);
 }

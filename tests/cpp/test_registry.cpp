@@ -19,8 +19,7 @@ namespace {
 std::set<std::string> files_in(const std::string& folder, const std::string& skip = "") {
   std::set<std::string> out;
   for (const auto& name : util::list_dir(std::string(LOOKALIKE_SOURCE_DIR) + "/cpp/src/" + folder))
-    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".cpp") == 0 &&
-        name != skip + ".cpp")
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".cpp") == 0 && name != skip + ".cpp")
       out.insert(name.substr(0, name.size() - 4));
   return out;
 }

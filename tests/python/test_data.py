@@ -47,6 +47,25 @@ def test_product_catalog_reads_real_photos():
         cat.labels("price")
 
 
+def test_catalog_labels_equal_pandas_frequency_codes():
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    # distinct counts (no ties, where pandas' order is unspecified) and some empty cells
+    values = [f"class{k}" for k in range(8) for _ in range(k + 1)] + [""] * 5
+    values = [values[i] for i in rng.permutation(len(values))]
+    cat = data.Catalog(images=torch.zeros(len(values), 3, 2, 2, dtype=torch.uint8),
+                       table=pd.DataFrame({"c": values}), ids=[str(i) for i in range(len(values))])
+    counts = cat.table["c"].value_counts(sort=True)
+    counts = counts[counts.index != ""]
+    for top in (None, 3):
+        names = list(counts.index[:top] if top else counts.index)
+        want = [names.index(v) if v in names else -1 for v in values]
+        labels, got_names = cat.labels("c", top=top)
+        assert got_names == names and labels.tolist() == want
+
+
 def test_catalog_missing_column_and_truncated_jpeg(tmp_path):
     root = lookalike._core.data.default_catalog_root()
     if not root:

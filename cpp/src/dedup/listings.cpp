@@ -8,6 +8,7 @@
 
 #include "lookalike/data/csv.h"
 #include "lookalike/data/image_io.h"
+#include "lookalike/data/labels.h"
 #include "lookalike/error.h"
 #include "lookalike/util/files.h"
 #include "lookalike/util/union_find.h"
@@ -276,20 +277,11 @@ Listings concat_listings(const std::vector<Listings>& parts) {
 torch::Tensor group_labels(const std::vector<std::string>& groups, int64_t n) {
   LOOKALIKE_CHECK_ARG(groups.empty() || static_cast<int64_t>(groups.size()) == n,
                       "group_labels: ", groups.size(), " group values for ", n, " rows");
-  auto out = torch::empty({n}, torch::kLong);
-  auto* o = out.data_ptr<int64_t>();
-  std::unordered_map<std::string, int64_t> label;
-  int64_t next = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    if (groups.empty() || groups[static_cast<size_t>(i)].empty()) {
-      o[i] = next++;
-    } else {
-      auto [it, fresh] = label.emplace(groups[static_cast<size_t>(i)], next);
-      if (fresh) ++next;
-      o[i] = it->second;
-    }
-  }
-  return out;
+  if (groups.empty()) return torch::arange(n, torch::kLong);
+  data::LabelOptions o;
+  o.order = "first";
+  o.empty = "own";
+  return data::encode_labels(groups, o).codes;
 }
 
 torch::Tensor groups_from_pair_file(const Listings& listings, const std::string& path,

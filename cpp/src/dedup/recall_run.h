@@ -62,7 +62,7 @@ class RecallRun {
   int64_t n_max_ = 0;
   torch::Tensor fit_rows_, cal_rows_, test_rows_, queries_;
   std::vector<std::pair<torch::Tensor, torch::Tensor>> cands_;  // per pipeline: (ids, scores)
-  std::vector<torch::Tensor> cand_q_;                            // per pipeline: ids[queries]
+  std::vector<torch::Tensor> cand_q_;                           // per pipeline: ids[queries]
   std::vector<std::string> embedding_names_;
   std::vector<torch::Tensor> embeddings_;
   PairFeatureInputs feature_inputs_;

@@ -24,18 +24,17 @@ RecallRun::RecallRun(const Listings& items, const torch::Tensor& groups,
   for (const auto& name : o_.pipelines)
     LOOKALIKE_CHECK_ARG(pipeline_registry().contains(name), "unknown pipeline '", name,
                         "'; known: ", util::join_names(pipelines()));
-  LOOKALIKE_CHECK_ARG(o_.baseline.empty() || std::count(o_.pipelines.begin(), o_.pipelines.end(),
-                                                        o_.baseline) > 0,
-                      "baseline '", o_.baseline, "' is not among the pipelines ",
-                      util::join_names(o_.pipelines));
+  LOOKALIKE_CHECK_ARG(
+      o_.baseline.empty() || std::count(o_.pipelines.begin(), o_.pipelines.end(), o_.baseline) > 0,
+      "baseline '", o_.baseline, "' is not among the pipelines ", util::join_names(o_.pipelines));
   LOOKALIKE_CHECK_ARG(!ns_.empty(), "ns: give at least one n");
   std::sort(ns_.begin(), ns_.end());
   LOOKALIKE_CHECK_ARG(ns_.front() >= 1, "ns: every n must be >= 1");
   n_max_ = ns_.back();
   if (truth_) {
-    LOOKALIKE_CHECK_ARG(groups.dim() == 1 && groups.scalar_type() == torch::kLong &&
-                            groups.size(0) == items.size(),
-                        "groups must be int64 [", items.size(), "]");
+    LOOKALIKE_CHECK_ARG(
+        groups.dim() == 1 && groups.scalar_type() == torch::kLong && groups.size(0) == items.size(),
+        "groups must be int64 [", items.size(), "]");
     groups_ = groups.contiguous();
   } else {
     groups_ = torch::arange(items.size(), torch::kLong);
@@ -68,8 +67,8 @@ void RecallRun::split() {
     cal_rows_ = torch::arange(0, torch::kLong);
     queries_ = test_rows_;
     if (o_.queries > 0 && o_.queries < n)
-      queries_ = test_rows_.index(
-          {data::random_split(n, double(o_.queries) / double(n), o_.seed).first});
+      queries_ =
+          test_rows_.index({data::random_split(n, double(o_.queries) / double(n), o_.seed).first});
   }
   LOOKALIKE_CHECK_ARG(n_max_ < n, "ns: largest n (", n_max_,
                       ") must be below the number of listings (", n, ")");
@@ -116,8 +115,8 @@ void RecallRun::candidates(const nlohmann::json& pipeline_options) {
   feature_inputs_.attr_names = items_.attr_names;
   feature_inputs_.attrs = items_.attrs;
   for (const auto& a : items_.attr_names)
-    feature_inputs_.numeric.push_back(std::count(o_.matcher.numeric_attrs.begin(),
-                                                 o_.matcher.numeric_attrs.end(), a) > 0);
+    feature_inputs_.numeric.push_back(
+        std::count(o_.matcher.numeric_attrs.begin(), o_.matcher.numeric_attrs.end(), a) > 0);
   if (truth_) {
     const int64_t total = true_pairs(queries_, groups_);
     report()["split"]["true_pairs"] = total;
@@ -140,11 +139,11 @@ std::pair<torch::Tensor, std::vector<std::string>> RecallRun::features(
   std::vector<torch::Tensor> cols{x};
   for (size_t p = 0; p < o_.pipelines.size(); ++p) {
     const auto& name = o_.pipelines[p];
-    const bool embeds =
-        std::count(embedding_names_.begin(), embedding_names_.end(), name) > 0;
+    const bool embeds = std::count(embedding_names_.begin(), embedding_names_.end(), name) > 0;
     if (embeds || name == "phash") continue;
-    cols.push_back(
-        lookup_scores(pairs, cands_[p].first, cands_[p].second, 0.0f).to(torch::kDouble).unsqueeze(1));
+    cols.push_back(lookup_scores(pairs, cands_[p].first, cands_[p].second, 0.0f)
+                       .to(torch::kDouble)
+                       .unsqueeze(1));
     names.push_back("score_" + name);
   }
   return {torch::cat(cols, 1), names};
@@ -217,7 +216,8 @@ void RecallRun::judge(const std::string& matcher_path) {
       m["precision"] = q.precision;
       m["recall_of_candidates"] = q.recall;
       m["f1"] = q.f1;
-      m["recall_of_all_true_pairs"] = double(q.true_positives) / double(std::max<int64_t>(1, total));
+      m["recall_of_all_true_pairs"] =
+          double(q.true_positives) / double(std::max<int64_t>(1, total));
     }
     report()["matcher"] = m;
     report()["by_matcher"] = summarise(*judged_cmp_, o_.pipelines, 0, o_.baseline);

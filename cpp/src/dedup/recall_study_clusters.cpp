@@ -23,8 +23,7 @@ util::OptionsJson scores_json(const ClusterScores& s) {
 }  // namespace
 
 bool RecallRun::clusters_embedding() const {
-  return std::count(embedding_names_.begin(), embedding_names_.end(),
-                    o_.clustering.embedding) > 0;
+  return std::count(embedding_names_.begin(), embedding_names_.end(), o_.clustering.embedding) > 0;
 }
 
 void RecallRun::only_found() {
@@ -135,7 +134,8 @@ void RecallRun::headline() {
   const auto& view = truth_ ? r["ground_truth"]["pair_recall"] : r["by_matcher"]["found"];
   const std::string prefix = truth_ ? "pair_recall@" : "matched@";
   for (auto it = view.begin(); it != view.end(); ++it)
-    for (int64_t n : ns_) m[prefix + std::to_string(n) + "_" + it.key()] = it.value()[std::to_string(n)];
+    for (int64_t n : ns_)
+      m[prefix + std::to_string(n) + "_" + it.key()] = it.value()[std::to_string(n)];
   if (r.contains("matcher") && r["matcher"].contains("f1")) {
     m["matcher_precision"] = r["matcher"]["precision"];
     m["matcher_f1"] = r["matcher"]["f1"];

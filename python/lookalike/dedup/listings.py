@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
 import torch
 
@@ -61,22 +61,19 @@ def _read(path: Any, **options: Any) -> Any:
     return _d.read_listings(make(_d.ListingsOptions, values, path=str(path), where="listings"))
 
 
-def listings(path: str | os.PathLike, *, id_col: str = "id", title_col: str = "title",
-             group_col: Optional[str] = None, text_cols: Sequence[str] = (), image_col: Optional[str] = None,
-             image_pattern: Optional[str] = None, image_root: Optional[str] = None, image_size: int = 64,
-             phash_col: Optional[str] = None, attr_cols: Sequence[str] = (), limit: int = 0,
-             threads: int = 0) -> Listings:
+def listings(path: str | os.PathLike, **options: Any) -> Listings:
     """Reads offers from a CSV or JSON Lines file (C++ reader).
 
     Rows with an empty title, or (with images) no or an unreadable image file, are skipped and
     counted in ``skipped``; invalid UTF-8 is replaced (U+FFFD) and counted. A missing column, a
     duplicate or empty id, a bad phash or a group column with a single group raise ValueError;
     a missing file raises OSError. ``image_pattern`` such as ``"{id}.jpg"`` names images by id.
+    ``options``: ``ListingsOptions`` fields (``id_col``, ``title_col``, ``group_col``,
+    ``text_cols``, ``image_col``, ``image_pattern``, ``image_root``, ``image_size``,
+    ``phash_col``, ``attr_cols``, ``limit``, ``threads``) with the C++ defaults; None = not given.
     """
-    c = _read(path, id_col=id_col, title_col=title_col, group_col=group_col, text_cols=list(text_cols),
-              image_col=image_col, image_pattern=image_pattern, image_root=image_root, image_size=int(image_size),
-              phash_col=phash_col, attr_cols=list(attr_cols), limit=int(limit), threads=int(threads))
-    groups = _d.group_labels(list(c.groups), len(c.ids)) if group_col else None
+    c = _read(path, **options)
+    groups = _d.group_labels(list(c.groups), len(c.ids)) if options.get("group_col") else None
     return _from_core(c, groups)
 
 

@@ -78,7 +78,7 @@ def load(cfg: Dict[str, Any]):
         x_te, y_te = data.fashion_mnist("test", d["root"])
         names = list(data.FASHION_MNIST_CLASSES)
     elif d["dataset"] == "products":
-        cat = data.product_catalog(d["root"], int(d["image_size"]), threads=cfg["threads"])
+        cat = data.product_catalog(d["root"], image_size=int(d["image_size"]), threads=cfg["threads"])
         y, names = cat.labels(d["target"], top=int(d["top_classes"]))
         keep = (y >= 0).nonzero().view(-1)
         x, y = cat.images[keep], y[keep]
@@ -141,7 +141,7 @@ def _detect(x_tr, y_tr, noisy_y, corrupted, setting, seed, det_cfg, fold_options
     probs = noisy.cross_val_pred_probs(x_tr, noisy_y, folds=int(det_cfg["folds"]), seed=seed, **fold_options)
     # How well the fold models know the true classes: their errors on clean samples are what
     # confident learning mistakes for label issues.
-    oof_accuracy = float((probs.argmax(1) == y_tr).double().mean())
+    oof_accuracy = _core.eval.accuracy(probs, y_tr)
     estimated_rate = noisy.estimate_noise_rate(noisy_y, probs)
     rows = []
     for how in det_cfg["filter_by"]:

@@ -63,7 +63,8 @@ Listings concat_listings(const std::vector<Listings>& parts);
 bool repair_utf8(std::string& s);
 
 /// Group label per row, int64 [N] numbered 0.. by first appearance: rows with the same
-/// non-empty value share a label; a row without a value is a group of its own.
+/// non-empty value share a label; a row without a value is a group of its own
+/// (data::encode_labels with order "first", empty "own"; no values: every row its own group).
 torch::Tensor group_labels(const std::vector<std::string>& groups, int64_t n);
 
 /// Connected components of `n` items linked by `pairs` (int64 [m, 2] of rows): the duplicate

@@ -3,6 +3,7 @@
 // VectorIndex.
 #include <torch/torch.h>
 
+#include "lookalike/data/labels.h"
 #include "lookalike/dedup/pipeline.h"
 #include "lookalike/error.h"
 #include "lookalike/models/embed.h"
@@ -20,8 +21,8 @@ class ImagePipeline : public CandidatePipeline {
            const torch::Tensor& fit_rows) override {
     LOOKALIKE_CHECK_ARG(items.images.defined() && items.images.numel() > 0,
                         "pipeline 'image' needs listings with images");
-    // The class of each fit row: its group, or its value of an attribute column; classes
-    // numbered in sorted order of those values.
+    // The class of each fit row: its group, or its value of an attribute column (codes by first
+    // appearance); then numbered 0.. over the fit rows.
     torch::Tensor values;
     if (label_ == "group") {
       values = groups.index_select(0, fit_rows);
@@ -35,7 +36,9 @@ class ImagePipeline : public CandidatePipeline {
       auto rows = fit_rows.contiguous();
       for (int64_t i = 0; i < rows.numel(); ++i)
         column.push_back(items.attrs[a][static_cast<size_t>(rows.data_ptr<int64_t>()[i])]);
-      values = group_labels(column, rows.numel());
+      data::LabelOptions by_value;
+      by_value.empty = "own";  // a listing without a value is a class of its own
+      values = data::encode_labels(column, by_value).codes;
     }
     auto labels = std::get<1>(at::_unique2(values, /*sorted=*/true, /*return_inverse=*/true));
     auto result = train::Trainer(o_).fit({items.images.index_select(0, fit_rows), labels});

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
@@ -35,12 +35,14 @@ def read_idx(path: str) -> torch.Tensor:
 @dataclass
 class Catalog:
     """A product catalogue: ``images`` uint8 ``[N, 3, S, S]``, ``table`` (pandas DataFrame with
-    one row per image and the CSV's other columns, empty cells as ""), ``ids``."""
+    one row per image and the CSV's other columns, empty cells as ""), ``ids``; ``skipped``:
+    rows left out by reason ("no image file", and "unreadable image" with bad_image="skip")."""
 
     images: torch.Tensor
     table: "pandas.DataFrame"  # noqa: F821
     ids: List[str] = field(default_factory=list)
     root: str = ""
+    skipped: Dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -76,7 +78,7 @@ def product_catalog(root: Optional[str] = None, **options: Any) -> Catalog:
     cat = _core.data.read_catalog(opts)
     table = pd.DataFrame({name: col for name, col in zip(cat.names, cat.columns)})
     return Catalog(images=cat.images, table=table, ids=list(cat.ids),
-                   root=opts.root or _core.data.default_catalog_root())
+                   root=opts.root or _core.data.default_catalog_root(), skipped=dict(cat.skipped))
 
 
 def random_split(n: int, fraction: float, seed: int = 0,

@@ -45,7 +45,8 @@ void bind_data(py::module_& m) {
       .def_readonly("names", &Catalog::names)
       .def_readonly("columns", &Catalog::columns)
       .def_readonly("images", &Catalog::images)
-      .def_readonly("image_paths", &Catalog::image_paths);
+      .def_readonly("image_paths", &Catalog::image_paths)
+      .def_readonly("skipped", &Catalog::skipped);
   d.def("read_catalog", &read_catalog, py::arg("options"),
         py::call_guard<py::gil_scoped_release>());
 

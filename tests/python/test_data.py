@@ -78,6 +78,14 @@ def test_catalog_missing_column_and_truncated_jpeg(tmp_path):
         data.product_catalog(str(tmp_path), required_columns=["articleType"])
     with pytest.raises(OSError, match="7.jpg.*truncated"):
         data.product_catalog(str(tmp_path))
+    # bad_image="skip": the row is left out and counted, like the listings reader does by default
+    (tmp_path / "images" / "8.jpg").write_bytes(jpg)
+    (tmp_path / "styles.csv").write_text("id,title\n7,cut photo\n8,whole photo\n9,no photo\n")
+    cat = data.product_catalog(str(tmp_path), bad_image="skip", image_size=16)
+    assert cat.ids == ["8"] and list(cat.table["title"]) == ["whole photo"] and cat.images.shape[0] == 1
+    assert cat.skipped == {"unreadable image": 1, "no image file": 1}
+    with pytest.raises(ValueError, match="bad_image must be error or skip"):
+        data.product_catalog(str(tmp_path), bad_image="ignore")
 
 
 def test_random_split_is_seeded_and_stratified():

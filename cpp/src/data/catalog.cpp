@@ -23,6 +23,7 @@ Catalog read_catalog(const CatalogOptions& options) {
                        "folder holding fashion-products/");
   LOOKALIKE_CHECK_ARG(options.image_size > 0, "read_catalog: image_size must be positive, got ",
                       options.image_size);
+  check_bad_image(options.bad_image, "read_catalog");
   const std::string csv_path = util::join_path(root, options.csv_name);
   CsvTable table = read_csv(csv_path);
   const size_t id_col = table.column(options.id_column, csv_path);
@@ -42,7 +43,10 @@ Catalog read_catalog(const CatalogOptions& options) {
                         " '", id, "'");
     std::string image_path = util::join_path(image_root, id + ".jpg");
     const bool has_image = util::file_exists(image_path);
-    if (options.only_with_images && !has_image) continue;
+    if (options.only_with_images && !has_image) {
+      ++cat.skipped["no image file"];
+      continue;
+    }
     cat.ids.push_back(id);
     cat.image_paths.push_back(has_image ? image_path : std::string());
     for (size_t c = 0; c < row.size(); ++c) cat.columns[c].push_back(std::move(row[c]));
@@ -50,7 +54,20 @@ Catalog read_catalog(const CatalogOptions& options) {
   }
   if (!options.only_with_images) return cat;
 
-  cat.images = read_images(cat.image_paths, options.image_size, options.threads);
+  auto decoded =
+      decode_images(cat.image_paths, options.image_size, options.threads, options.bad_image);
+  const int64_t unreadable = cat.size() - static_cast<int64_t>(decoded.kept.size());
+  if (unreadable > 0) {  // bad_image "skip": the rows go from every column
+    cat.skipped["unreadable image"] = unreadable;
+    auto pick = [&](std::vector<std::string>& v) {
+      std::vector<std::string> w;
+      for (int64_t i : decoded.kept) w.push_back(std::move(v[static_cast<size_t>(i)]));
+      v = std::move(w);
+    };
+    pick(cat.ids), pick(cat.image_paths);
+    for (auto& c : cat.columns) pick(c);
+  }
+  cat.images = decoded.images;
   return cat;
 }
 

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cstring>
+#include <numeric>
 
 #include "lookalike/error.h"
 #include "lookalike/util/files.h"
@@ -95,6 +96,30 @@ torch::Tensor read_images(const std::vector<std::string>& paths, int size, int t
     }
   }
   if (error) std::rethrow_exception(error);
+  return out;
+}
+
+void check_bad_image(const std::string& bad_image, const std::string& where) {
+  LOOKALIKE_CHECK_ARG(bad_image == "error" || bad_image == "skip", where,
+                      ": bad_image must be error or skip, got '", bad_image, "'");
+}
+
+DecodedImages decode_images(const std::vector<std::string>& paths, int size, int threads,
+                            const std::string& bad_image) {
+  check_bad_image(bad_image, "decode_images");
+  DecodedImages out;
+  if (bad_image == "error") {
+    out.images = read_images(paths, size, threads);
+    out.kept.resize(paths.size());
+    std::iota(out.kept.begin(), out.kept.end(), 0);
+    return out;
+  }
+  std::vector<char> failed;
+  out.images = read_images(paths, size, threads, &failed);
+  for (size_t i = 0; i < paths.size(); ++i)
+    if (!failed[i]) out.kept.push_back(static_cast<int64_t>(i));
+  if (out.kept.size() < paths.size())
+    out.images = out.images.index_select(0, torch::tensor(out.kept, torch::kLong));
   return out;
 }
 

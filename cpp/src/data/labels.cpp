@@ -59,9 +59,11 @@ EncodedLabels encode_labels(const std::vector<std::string>& values, const LabelO
   std::vector<size_t> rank(distinct.size());
   std::iota(rank.begin(), rank.end(), 0);
   if (o.order == "frequency")
-    std::stable_sort(rank.begin(), rank.end(), [&](size_t a, size_t b) { return count[a] > count[b]; });
+    std::stable_sort(rank.begin(), rank.end(),
+                     [&](size_t a, size_t b) { return count[a] > count[b]; });
   else if (o.order == "sorted")
-    std::sort(rank.begin(), rank.end(), [&](size_t a, size_t b) { return distinct[a] < distinct[b]; });
+    std::sort(rank.begin(), rank.end(),
+              [&](size_t a, size_t b) { return distinct[a] < distinct[b]; });
   const size_t kept = o.top > 0 ? std::min(rank.size(), static_cast<size_t>(o.top)) : rank.size();
   std::vector<int64_t> code_of(distinct.size(), -1);
   for (size_t c = 0; c < kept; ++c) {

@@ -115,20 +115,15 @@ data::CsvTable read_table(const std::string& path) {
       detail::concat("listings file '", path, "': expected a .csv, .jsonl or .ndjson file"));
 }
 
-// Decodes the rows' images (uint8 [N, 3, S, S]); rows whose image cannot be read are dropped from
-// every column and counted in skipped.
+// Decodes the rows' images (uint8 [N, 3, S, S]); with bad_image "skip" rows whose image cannot be
+// read are dropped from every column and counted in skipped, with "error" they are a FileError.
 void decode_images(Listings& out, const std::vector<std::string>& image_paths,
                    const ListingsOptions& o) {
   const int64_t n = out.size();
-  std::vector<char> failed;
-  auto images = data::read_images(image_paths, o.image_size, o.threads, &failed);
-  std::vector<int64_t> keep;
-  for (int64_t i = 0; i < n; ++i)
-    if (!failed[static_cast<size_t>(i)])
-      keep.push_back(i);
-    else
-      ++out.skipped["unreadable image"];
+  auto decoded = data::decode_images(image_paths, o.image_size, o.threads, o.bad_image);
+  const auto& keep = decoded.kept;
   if (static_cast<int64_t>(keep.size()) < n) {
+    out.skipped["unreadable image"] += n - static_cast<int64_t>(keep.size());
     auto pick = [&](auto& v) {
       std::decay_t<decltype(v)> w;
       w.reserve(keep.size());
@@ -138,11 +133,10 @@ void decode_images(Listings& out, const std::vector<std::string>& image_paths,
     pick(out.ids), pick(out.titles), pick(out.texts);
     if (!out.groups.empty()) pick(out.groups);
     for (auto& a : out.attrs) pick(a);
-    auto idx = torch::tensor(keep, torch::kLong);
-    images = images.index_select(0, idx);
-    if (out.phash.defined()) out.phash = out.phash.index_select(0, idx);
+    if (out.phash.defined())
+      out.phash = out.phash.index_select(0, torch::tensor(keep, torch::kLong));
   }
-  out.images = images;
+  out.images = decoded.images;
 }
 
 // A group column with one value for every row is a mistake (no duplicate study possible); rows
@@ -168,6 +162,7 @@ Listings read_listings(const ListingsOptions& o) {
   LOOKALIKE_CHECK_ARG(o.image_size > 0, "read_listings: image_size must be positive");
   LOOKALIKE_CHECK_ARG(o.image_col.empty() || o.image_pattern.empty(),
                       "read_listings: give image_col or image_pattern, not both");
+  data::check_bad_image(o.bad_image, "read_listings");
   data::CsvTable t = read_table(path);
   const size_t id_c = t.column(o.id_col, path);
   const size_t title_c = t.column(o.title_col, path);

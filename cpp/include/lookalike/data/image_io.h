@@ -21,4 +21,16 @@ torch::Tensor read_image(const std::string& path, int size);
 torch::Tensor read_images(const std::vector<std::string>& paths, int size, int threads,
                           std::vector<char>* failed = nullptr);
 
+/// The catalogue readers' one decoding path (data::read_catalog, dedup::read_listings): the files
+/// decoded in parallel, and what an unreadable one does — bad_image "error" (FileError naming
+/// it) or "skip" (left out). images uint8 [K, 3, size, size] for kept (K row indices into paths).
+struct DecodedImages {
+  torch::Tensor images;
+  std::vector<int64_t> kept;
+};
+DecodedImages decode_images(const std::vector<std::string>& paths, int size, int threads,
+                            const std::string& bad_image);
+/// InvalidArgument unless bad_image is "error" or "skip" (`where` names the option).
+void check_bad_image(const std::string& bad_image, const std::string& where);
+
 }  // namespace lookalike::data

@@ -28,10 +28,11 @@ struct ListingsOptions {
   std::string id_prefix;               // prepended to every id (merging two shops' tables)
   int64_t limit = 0;  // stop after `limit` rows with a title (and an image file); 0: all
   int threads = 0;    // image decoding threads (<= 0: torch's count)
+  std::string bad_image = "skip";  // an unreadable image: "skip" (counted) | "error"
 };
 LOOKALIKE_OPTIONS(ListingsOptions, path, id_col, title_col, group_col, text_cols, image_col,
                   image_pattern, image_root, image_size, phash_col, attr_cols, id_prefix, limit,
-                  threads)
+                  threads, bad_image)
 
 /// The rows that were kept, in file order. Rows that cannot be used are skipped and counted
 /// in `skipped` by reason ("empty title", "no image file", "unreadable image", ...), never

@@ -18,22 +18,32 @@ void validate(const ConvNetOptions& o) {
                       o.dropout);
 }
 
-ConvNetImpl::ConvNetImpl(ConvNetOptions options) : options_(std::move(options)) {
-  validate(options_);
+torch::nn::Sequential convnet_stages(int in_channels, const std::vector<int>& channels,
+                                     int blocks_per_stage, std::vector<int64_t>* stage_ends) {
   namespace nn = torch::nn;
   nn::Sequential seq;
-  int in = options_.in_channels;
-  for (size_t s = 0; s < options_.channels.size(); ++s) {
-    const int out = options_.channels[s];
-    for (int b = 0; b < options_.blocks_per_stage; ++b) {
+  int in = in_channels;
+  for (size_t s = 0; s < channels.size(); ++s) {
+    const int out = channels[s];
+    for (int b = 0; b < blocks_per_stage; ++b) {
       seq->push_back(
           nn::Conv2d(nn::Conv2dOptions(b == 0 ? in : out, out, 3).padding(1).bias(false)));
       seq->push_back(nn::BatchNorm2d(out));
       seq->push_back(nn::ReLU(nn::ReLUOptions(true)));
     }
-    if (s + 1 < options_.channels.size()) seq->push_back(nn::MaxPool2d(2));
+    if (s + 1 < channels.size()) seq->push_back(nn::MaxPool2d(2));
+    if (stage_ends) stage_ends->push_back(static_cast<int64_t>(seq->size()));
     in = out;
   }
+  return seq;
+}
+
+ConvNetImpl::ConvNetImpl(ConvNetOptions options) : options_(std::move(options)) {
+  validate(options_);
+  namespace nn = torch::nn;
+  nn::Sequential seq =
+      convnet_stages(options_.in_channels, options_.channels, options_.blocks_per_stage);
+  const int in = options_.channels.back();
   seq->push_back(nn::AdaptiveAvgPool2d(1));
   seq->push_back(nn::Flatten());
   features_ = register_module("features", seq);

@@ -56,6 +56,13 @@ class ConvNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ConvNet);
 
+/// The ConvNet's stages: per entry of `channels`, blocks_per_stage conv3x3-BN-ReLU blocks, with
+/// 2x2 max-pooling between stages; [B, in_channels, H, W] -> [B, channels.back(), H / 2^(S-1),
+/// W / 2^(S-1)]. stage_ends (out, optional): the module index one past each stage.
+torch::nn::Sequential convnet_stages(int in_channels, const std::vector<int>& channels,
+                                     int blocks_per_stage,
+                                     std::vector<int64_t>* stage_ends = nullptr);
+
 /// Checks the options (positive sizes, at least one stage); throws InvalidArgument.
 void validate(const ConvNetOptions& options);
 

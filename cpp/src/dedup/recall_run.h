@@ -40,7 +40,8 @@ class RecallRun {
   // the pipelines' embeddings, phash, titles and attributes, plus score_<pipeline> of every
   // pipeline without embeddings (phash aside) where the pair is in its list (else 0).
   std::pair<torch::Tensor, std::vector<std::string>> features(const torch::Tensor& pairs) const;
-  // The fitted (or loaded) matcher's report entries besides its parameters.
+  // Fits (or loads) the matcher and its feature names; returns its report entries besides its
+  // parameters.
   util::OptionsJson fit_matcher(const std::vector<torch::Tensor>& lists);
   std::vector<torch::Tensor> candidate_ids() const;  // every pipeline's ids [N, n_max]
   util::OptionsJson& report() { return result_.report; }
@@ -68,6 +69,7 @@ class RecallRun {
   PairFeatureInputs feature_inputs_;
   std::optional<PipelineComparison> truth_cmp_, judged_cmp_;
   std::optional<Matcher> matcher_;
+  std::vector<std::string> matcher_features_;  // the matcher's feature names
   RecallStudyResult result_;
 };
 

@@ -158,7 +158,8 @@ util::OptionsJson RecallRun::fit_matcher(const std::vector<torch::Tensor>& lists
                         util::join_names(names), "; this study computes ", util::join_names(want),
                         " (same pipelines and attribute columns needed)");
     matcher_.emplace(std::move(m));
-    return {{"loaded_from", mo.from}, {"feature_names", names}};
+    matcher_features_ = names;
+    return {{"loaded_from", mo.from}};
   }
   auto pairs = candidate_pairs(cal_rows_, lists, mo.n > 0 ? mo.n : n_max_);
   auto [x, names] = features(pairs);
@@ -175,22 +176,21 @@ util::OptionsJson RecallRun::fit_matcher(const std::vector<torch::Tensor>& lists
   matcher_->fit(x, y);
   const auto choice = best_f1_threshold(matcher_->predict_proba(x), y);
   matcher_->set_threshold(choice.threshold);
+  matcher_features_ = names;
   return {{"train_pairs", pairs.size(0)},
           {"train_positives", positives},
           {"train_choice",
            {{"threshold", choice.threshold},
             {"precision", choice.precision},
             {"recall", choice.recall},
-            {"f1", choice.f1}}},
-          {"feature_names", names}};
+            {"f1", choice.f1}}}};
 }
 
 void RecallRun::judge(const std::string& matcher_path) {
   timed("matcher", [&] {
     const auto lists = candidate_ids();
-    auto info = fit_matcher(lists);
-    const auto names = info["feature_names"].get<std::vector<std::string>>();
-    info.erase("feature_names");
+    const auto info = fit_matcher(lists);
+    const auto& names = matcher_features_;
     if (!matcher_path.empty()) save_matcher(*matcher_, names, matcher_path);
     // Every query's candidates of every pipeline, judged once (a pair's features do not depend
     // on the pipeline that proposed it); each pipeline's mask marks its accepted ones.

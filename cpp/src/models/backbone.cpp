@@ -26,13 +26,14 @@ void Backbone::check_input(const torch::Tensor& x, int64_t in_channels,
                       ", H, W] input, got ", x.sizes(), " ", x.scalar_type());
   const int64_t m = info().min_input;
   LOOKALIKE_CHECK_ARG(x.size(2) >= m && x.size(3) >= m, "backbone '", name,
-                      "' needs images of at least ", m, " x ", m, " pixels, got ", x.size(2),
-                      " x ", x.size(3));
+                      "' needs images of at least ", m, " x ", m, " pixels, got ", x.size(2), " x ",
+                      x.size(3));
 }
 
-std::vector<std::shared_ptr<torch::nn::Module>> Backbone::stage_of(
-    const torch::nn::Sequential& seq, const std::vector<int64_t>& ends, int64_t i,
-    const std::string& name) const {
+std::vector<std::shared_ptr<torch::nn::Module>> Backbone::stage_of(const torch::nn::Sequential& seq,
+                                                                   const std::vector<int64_t>& ends,
+                                                                   int64_t i,
+                                                                   const std::string& name) const {
   const int64_t stages = static_cast<int64_t>(ends.size());
   LOOKALIKE_CHECK_ARG(i >= 0 && i < stages, name, ": stage ", i, " outside [0, ", stages, ")");
   std::vector<std::shared_ptr<torch::nn::Module>> out;

@@ -15,8 +15,7 @@ EmbeddingHeadImpl::EmbeddingHeadImpl(int64_t channels, EmbeddingHeadOptions opti
   LOOKALIKE_CHECK_ARG(channels > 0, "EmbeddingHead: channels must be positive, got ", channels);
   LOOKALIKE_CHECK_ARG(options_.pooling == "avg" || options_.pooling == "gem",
                       "EmbeddingHead: pooling must be avg or gem, got '", options_.pooling, "'");
-  LOOKALIKE_CHECK_ARG(options_.gem_p > 0, "EmbeddingHead: gem_p must be > 0, got ",
-                      options_.gem_p);
+  LOOKALIKE_CHECK_ARG(options_.gem_p > 0, "EmbeddingHead: gem_p must be > 0, got ", options_.gem_p);
   LOOKALIKE_CHECK_ARG(options_.dim >= 0, "EmbeddingHead: dim must be >= 0, got ", options_.dim);
   if (options_.pooling == "gem") {
     auto p = torch::full({1}, options_.gem_p);
@@ -32,8 +31,8 @@ torch::Tensor EmbeddingHeadImpl::forward(const torch::Tensor& feature_map) {
                       feature_map.sizes());
   auto z = options_.pooling == "gem" ? gem_pool(feature_map, p_) : feature_map.mean({2, 3});
   if (proj_) z = proj_->forward(z);
-  if (options_.normalize) z = torch::nn::functional::normalize(
-      z, torch::nn::functional::NormalizeFuncOptions().dim(1));
+  if (options_.normalize)
+    z = torch::nn::functional::normalize(z, torch::nn::functional::NormalizeFuncOptions().dim(1));
   return z;
 }
 

@@ -24,11 +24,11 @@ namespace lookalike::models {
 
 /// What a backbone expects and gives.
 struct BackboneInfo {
-  int64_t channels = 0;     // C of the feature map
-  int64_t stride = 1;       // input side / feature-map side
-  int64_t min_input = 1;    // smallest input side it accepts
-  int64_t input_size = 0;   // the side it was designed for (224 ImageNet, 32 CIFAR)
-  int64_t stages = 0;       // freezable stages, stem first
+  int64_t channels = 0;           // C of the feature map
+  int64_t stride = 1;             // input side / feature-map side
+  int64_t min_input = 1;          // smallest input side it accepts
+  int64_t input_size = 0;         // the side it was designed for (224 ImageNet, 32 CIFAR)
+  int64_t stages = 0;             // freezable stages, stem first
   std::vector<double> mean, std;  // per-channel input normalisation of its pretraining
 };
 

@@ -24,8 +24,7 @@ torch::Tensor SameConv2dImpl::conv(const torch::Tensor& x, int64_t padding) cons
 }
 
 torch::Tensor SameConv2dImpl::forward(const torch::Tensor& x) {
-  if (spec_.padding == "torch")
-    return conv(x, spec_.kernel / 2);
+  if (spec_.padding == "torch") return conv(x, spec_.kernel / 2);
   // TensorFlow "same": output side ceil(in / stride); the odd padding row/column goes last.
   std::vector<int64_t> pad;  // (left, right, top, bottom)
   for (int64_t dim : {3, 2}) {

@@ -35,7 +35,8 @@ class InvertedResidualImpl : public torch::nn::Module {
     using detail::ConvSpec;
     const int64_t hidden = in * expand;
     torch::nn::Sequential conv;
-    if (expand != 1) conv->push_back(detail::conv_bn(ConvSpec{in, hidden, 1, 1, 1, false, padding}, "relu6"));
+    if (expand != 1)
+      conv->push_back(detail::conv_bn(ConvSpec{in, hidden, 1, 1, 1, false, padding}, "relu6"));
     conv->push_back(
         detail::conv_bn(ConvSpec{hidden, hidden, 3, stride, hidden, false, padding}, "relu6"));
     conv->push_back(detail::SameConv2d(ConvSpec{hidden, out, 1, 1, 1, false, padding}));

@@ -37,17 +37,21 @@ class BlockImpl : public torch::nn::Module {
     using detail::SameConv2d;
     const int64_t out = bottleneck ? planes * 4 : planes;
     if (bottleneck) {
-      conv1_ = register_module("conv1", SameConv2d(ConvSpec{in, planes, 1, 1, 1, l.bias, l.padding}));
+      conv1_ =
+          register_module("conv1", SameConv2d(ConvSpec{in, planes, 1, 1, 1, l.bias, l.padding}));
       bn1_ = register_module("bn1", bn(planes, l));
-      conv2_ = register_module("conv2",
-                               SameConv2d(ConvSpec{planes, planes, 3, stride, 1, l.bias, l.padding}));
+      conv2_ = register_module(
+          "conv2", SameConv2d(ConvSpec{planes, planes, 3, stride, 1, l.bias, l.padding}));
       bn2_ = register_module("bn2", bn(planes, l));
-      conv3_ = register_module("conv3", SameConv2d(ConvSpec{planes, out, 1, 1, 1, l.bias, l.padding}));
+      conv3_ =
+          register_module("conv3", SameConv2d(ConvSpec{planes, out, 1, 1, 1, l.bias, l.padding}));
       bn3_ = register_module("bn3", bn(out, l));
     } else {
-      conv1_ = register_module("conv1", SameConv2d(ConvSpec{in, planes, 3, stride, 1, l.bias, l.padding}));
+      conv1_ = register_module("conv1",
+                               SameConv2d(ConvSpec{in, planes, 3, stride, 1, l.bias, l.padding}));
       bn1_ = register_module("bn1", bn(planes, l));
-      conv2_ = register_module("conv2", SameConv2d(ConvSpec{planes, planes, 3, 1, 1, l.bias, l.padding}));
+      conv2_ = register_module("conv2",
+                               SameConv2d(ConvSpec{planes, planes, 3, 1, 1, l.bias, l.padding}));
       bn2_ = register_module("bn2", bn(planes, l));
     }
     if (stride != 1 || in != out) {
@@ -88,10 +92,10 @@ class ResNet final : public Backbone {
     LOOKALIKE_CHECK_ARG(o.in_channels > 0, v_.name, ": in_channels must be positive");
     const auto& l = v_.layout;
     const int64_t stem = v_.planes[0];
-    conv1_ = register_module("conv1", detail::SameConv2d(detail::ConvSpec{
-                                          o.in_channels, v_.imagenet_stem ? 64 : stem,
-                                          v_.imagenet_stem ? 7 : 3, v_.imagenet_stem ? 2 : 1, 1,
-                                          l.bias, l.padding}));
+    conv1_ = register_module(
+        "conv1", detail::SameConv2d(detail::ConvSpec{
+                     o.in_channels, v_.imagenet_stem ? 64 : stem, v_.imagenet_stem ? 7 : 3,
+                     v_.imagenet_stem ? 2 : 1, 1, l.bias, l.padding}));
     bn1_ = register_module("bn1", bn(v_.imagenet_stem ? 64 : stem, l));
     int64_t in = v_.imagenet_stem ? 64 : stem;
     for (size_t s = 0; s < v_.blocks.size(); ++s) {

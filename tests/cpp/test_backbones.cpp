@@ -22,7 +22,7 @@ int64_t parameter_count(torch::nn::Module& m) {
 }  // namespace
 
 TEST(Backbones, FeatureMapsHaveTheDeclaredChannelsAndStride) {
-  const std::set<std::string> want = {"convnet", "mobilenet_v2", "resnet18", "resnet20",
+  const std::set<std::string> want = {"convnet",  "mobilenet_v2", "resnet18", "resnet20",
                                       "resnet34", "resnet50",     "resnet8"};
   const auto names = models::backbones();
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()), want);
@@ -33,8 +33,8 @@ TEST(Backbones, FeatureMapsHaveTheDeclaredChannelsAndStride) {
     const auto& info = b->info();
     for (int64_t side : {info.min_input, info.min_input * 2 + 1}) {
       auto y = b->features(torch::rand({2, 3, side, side}));
-      const int64_t cells = name == "convnet" ? side / info.stride
-                                              : (side + info.stride - 1) / info.stride;
+      const int64_t cells =
+          name == "convnet" ? side / info.stride : (side + info.stride - 1) / info.stride;
       EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, info.channels, cells, cells}))
           << name << " at " << side;
     }
@@ -83,7 +83,7 @@ TEST(Backbones, TfSamePaddingPadsTheExtraRowAtTheEnd) {
   EXPECT_TRUE(torch::allclose(tf(x), want));
   EXPECT_EQ(tf(x).sizes(), pt(x).sizes());
   EXPECT_FALSE(torch::allclose(tf(x), pt(x)));  // PyTorch pads one on every side
-  auto odd = torch::rand({1, 1, 7, 7});  // odd side: one on each side, as PyTorch
+  auto odd = torch::rand({1, 1, 7, 7});         // odd side: one on each side, as PyTorch
   EXPECT_TRUE(torch::allclose(tf(odd), pt(odd)));
 }
 
@@ -119,7 +119,10 @@ TEST(Backbones, BadInputIsAnErrorNamingIt) {
   expect_error([] { models::make_backbone("vgg16"); }, "unknown backbone 'vgg16'");
   expect_error([] { models::make_backbone("resnet18", {{"width_mult", 2}}); }, "width_mult");
   auto mnv2 = models::make_backbone("mobilenet_v2");
-  expect_error([&] { mnv2->features(torch::rand({1, 3, 16, 16})); },
-               "needs images of at least 32 x 32");
+  expect_error(
+      [&] {
+        mnv2->features(torch::rand({1, 3, 16, 16}));
+      },
+      "needs images of at least 32 x 32");
   expect_error([&] { mnv2->features(torch::rand({1, 1, 64, 64})); }, "expects float [B, 3");
 }

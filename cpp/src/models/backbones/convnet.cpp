@@ -1,6 +1,7 @@
 // "convnet": the ConvNet's conv3x3-BN-ReLU stages (models::convnet_stages) as a backbone.
 #include <torch/torch.h>
 
+#include "layers.h"
 #include "lookalike/error.h"
 #include "lookalike/models/backbone.h"
 #include "lookalike/models/convnet.h"
@@ -15,9 +16,10 @@ struct ConvNetBackboneOptions {
 };
 LOOKALIKE_OPTIONS(ConvNetBackboneOptions, in_channels, channels, blocks_per_stage)
 
-class ConvNetBackbone final : public Backbone {
+class ConvNetBackbone final : public detail::SequentialBackbone {
  public:
-  explicit ConvNetBackbone(const ConvNetBackboneOptions& o) : in_channels_(o.in_channels) {
+  explicit ConvNetBackbone(const ConvNetBackboneOptions& o)
+      : SequentialBackbone("convnet", o.in_channels) {
     LOOKALIKE_CHECK_ARG(o.in_channels > 0 && !o.channels.empty() && o.blocks_per_stage > 0,
                         "convnet: in_channels, channels (at least one stage) and "
                         "blocks_per_stage must be positive");
@@ -35,20 +37,6 @@ class ConvNetBackbone final : public Backbone {
     info_.mean.assign(static_cast<size_t>(o.in_channels), 0.5);  // the ConvNet's defaults
     info_.std.assign(static_cast<size_t>(o.in_channels), 0.25);
   }
-  torch::Tensor features(const torch::Tensor& x) override {
-    check_input(x, in_channels_, "convnet");
-    return features_->forward(x);
-  }
-  const BackboneInfo& info() const override { return info_; }
-  std::vector<std::shared_ptr<torch::nn::Module>> stage(int64_t i) override {
-    return stage_of(features_, stage_ends_, i, "convnet");
-  }
-
- private:
-  int64_t in_channels_;
-  BackboneInfo info_;
-  std::vector<int64_t> stage_ends_;
-  torch::nn::Sequential features_{nullptr};
 };
 }  // namespace
 

@@ -5,6 +5,9 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
+
+#include "lookalike/models/backbone.h"
 
 namespace lookalike::models::detail {
 
@@ -39,5 +42,28 @@ TORCH_MODULE(ConvBNAct);
 /// Sequential(conv, BatchNorm2d(eps), [ReLU | ReLU6]) — torchvision's Conv2dNormActivation
 /// child names 0, 1, 2. activation: "relu", "relu6" or "none".
 ConvBNAct conv_bn(const ConvSpec& spec, const std::string& activation, double bn_eps = 1e-5);
+
+/// A backbone that is one flat Sequential (registered as "features") cut into stages at
+/// stage_ends: the convnet and mobilenet_v2. Subclasses build features_, stage_ends_ and info_.
+class SequentialBackbone : public Backbone {
+ public:
+  SequentialBackbone(std::string name, int64_t in_channels)
+      : name_(std::move(name)), in_channels_(in_channels) {}
+  torch::Tensor features(const torch::Tensor& x) override {
+    check_input(x, in_channels_, name_);
+    return features_->forward(x);
+  }
+  const BackboneInfo& info() const override { return info_; }
+  std::vector<std::shared_ptr<torch::nn::Module>> stage(int64_t i) override {
+    return stage_of(features_, stage_ends_, i, name_);
+  }
+
+ protected:
+  std::string name_;
+  int64_t in_channels_;
+  BackboneInfo info_;
+  std::vector<int64_t> stage_ends_;  // features index one past each stage
+  torch::nn::Sequential features_{nullptr};
+};
 
 }  // namespace lookalike::models::detail

@@ -54,9 +54,10 @@ class InvertedResidualImpl : public torch::nn::Module {
 };
 TORCH_MODULE(InvertedResidual);
 
-class MobileNetV2 final : public Backbone {
+class MobileNetV2 final : public detail::SequentialBackbone {
  public:
-  explicit MobileNetV2(const MobileNetV2Options& o) : in_channels_(o.in_channels) {
+  explicit MobileNetV2(const MobileNetV2Options& o)
+      : SequentialBackbone("mobilenet_v2", o.in_channels) {
     LOOKALIKE_CHECK_ARG(o.in_channels > 0 && o.width_mult > 0,
                         "mobilenet_v2: in_channels and width_mult must be positive");
     // (expansion t, channels c, repeats n, first stride s) per group, as in the paper.
@@ -87,20 +88,6 @@ class MobileNetV2 final : public Backbone {
     info_.stages = static_cast<int64_t>(stage_ends_.size());
     info_.mean = {0.485, 0.456, 0.406}, info_.std = {0.229, 0.224, 0.225};
   }
-  torch::Tensor features(const torch::Tensor& x) override {
-    check_input(x, in_channels_, "mobilenet_v2");
-    return features_->forward(x);
-  }
-  const BackboneInfo& info() const override { return info_; }
-  std::vector<std::shared_ptr<torch::nn::Module>> stage(int64_t i) override {
-    return stage_of(features_, stage_ends_, i, "mobilenet_v2");
-  }
-
- private:
-  int64_t in_channels_;
-  BackboneInfo info_;
-  std::vector<int64_t> stage_ends_;  // features index one past each stage
-  torch::nn::Sequential features_{nullptr};
 };
 }  // namespace
 

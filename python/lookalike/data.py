@@ -95,6 +95,15 @@ def read_image(path: str, size: int) -> torch.Tensor:
     return _core.data.read_image(str(path), int(size))
 
 
+def decode_images(paths: List[str], size: int, threads: int = 0,
+                  bad_image: str = "error") -> Tuple[torch.Tensor, List[int]]:
+    """Images decoded in parallel (OpenCV) to RGB uint8 ``[K, 3, size, size]`` and the indices of
+    the K decoded ones: an unreadable file is an error (``bad_image="error"``) or left out
+    (``"skip"``)."""
+    images, kept = _core.data.decode_images([str(p) for p in paths], int(size), int(threads), bad_image)
+    return images, list(kept)
+
+
 def listings(path: str, **options: Any):
     """Product listings (offers) from CSV / JSON Lines for the duplicate study: see
     ``lookalike.dedup.listings`` for the options (id_col, title_col, group_col, text_cols,

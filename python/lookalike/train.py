@@ -26,10 +26,30 @@ def make_options(**options: Any) -> "_core.train.TrainOptions":
     return o
 
 
-class Model:
-    """A trained ConvNet (C++ module). ``embed`` gives L2-normalised embeddings."""
+def backbones() -> List[str]:
+    """The backbone names (C++ registry), sorted."""
+    return list(_core.train.backbones())
 
-    def __init__(self, core_model: "_core.train.ConvNet") -> None:
+
+def network(**options: Any) -> "Model":
+    """A new network from the model's options (``backbone=``, ``in_channels=``, ``weights=``,
+    ``embedding_dim=``, ``num_classes=``, ... see ``_core.train.NetOptions.fields()``); pretrained
+    ``weights`` (.tflite, Keras .h5, torch.save state_dict) are loaded. Unknown keys raise.
+
+    >>> m = network(backbone="resnet8", in_channels=3, embedding_dim=0, num_classes=10)
+    >>> m.options["backbone"]
+    'resnet8'
+    """
+    o = _core.train.NetOptions()
+    o.update(options, "model")
+    return Model(_core.train.Net(o))
+
+
+class Model:
+    """A trained network (C++ module: backbone, embedding head, classifier). ``embed`` gives
+    L2-normalised embeddings."""
+
+    def __init__(self, core_model: "_core.train.Net") -> None:
         self._m = core_model
 
     @property
@@ -50,6 +70,21 @@ class Model:
         check_same_kind(images=images, labels=labels)
         return dict(_core.train.evaluate(self._m, _images(images), as_tensor(labels, "labels", torch.int64, 1),
                                          int(batch_size), device))
+
+    def feature_map(self, images: Any) -> torch.Tensor:
+        """The backbone's feature map float ``[N, C, h, w]`` of uint8/float images (eval mode)."""
+        return self._m.feature_map(_images(images))
+
+    def load_pretrained(self, path: str) -> Dict[str, Any]:
+        """Loads weights from a .tflite, Keras .h5 or torch.save state_dict file; returns what was
+        loaded (``format``, ``tensors_loaded``, ``skipped``)."""
+        return dict(self._m.load_pretrained(str(path)))
+
+    @property
+    def backbone_info(self) -> Dict[str, Any]:
+        """What the backbone expects and gives: channels, stride, min_input, input_size, stages,
+        mean, std."""
+        return dict(self._m.backbone_info())
 
     def state_dict(self) -> Dict[str, torch.Tensor]:
         return dict(self._m.state_dict())
@@ -85,7 +120,7 @@ def _images(x: Any) -> torch.Tensor:
 def fit(images: Any, labels: Any, *, val: Optional[Tuple[Any, Any]] = None,
         on_epoch: Optional[Callable[[Dict[str, float]], bool]] = None, clean_labels: Any = None,
         **options: Any) -> TrainResult:
-    """Trains a ConvNet with the C++ loop (GIL released while it runs).
+    """Trains a network (``backbone=`` one of ``backbones()``) with the C++ loop (GIL released).
 
     images: uint8/float ``[N, C, H, W]``; labels: int64 ``[N]``; val: optional (images, labels)
     validated after each epoch. ``options``: see ``default_options()`` (unknown keys raise).

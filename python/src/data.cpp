@@ -26,6 +26,19 @@ void bind_data(py::module_& m) {
       py::arg("split") = "train", py::arg("root") = "", py::call_guard<py::gil_scoped_release>());
   d.def("read_image", &read_image, py::arg("path"), py::arg("size"),
         py::call_guard<py::gil_scoped_release>());
+  d.def(
+      "decode_images",
+      [](const std::vector<std::string>& paths, int size, int threads,
+         const std::string& bad_image) {
+        data::DecodedImages out;
+        {
+          py::gil_scoped_release release;
+          out = decode_images(paths, size, threads, bad_image);
+        }
+        return py::make_tuple(out.images, out.kept);
+      },
+      py::arg("paths"), py::arg("size"), py::arg("threads") = 0, py::arg("bad_image") = "error",
+      "images decoded in parallel (OpenCV) to uint8 [K, 3, size, size] and the K kept indices");
   d.def("default_catalog_root", &default_catalog_root);
   d.def("shared_data_dir", &shared_data_dir, py::arg("name"),
         py::arg("starts") = std::vector<std::string>{});

@@ -3,6 +3,7 @@
 
 #include "bindings.h"
 #include "lookalike/models/embed.h"
+#include "lookalike/models/pretrained.h"
 #include "lookalike/train/trainer.h"
 #include "options.h"
 
@@ -10,31 +11,68 @@ namespace lookalike::python {
 
 void bind_train(py::module_& m) {
   using namespace lookalike::train;
-  using lookalike::models::ConvNet;
-  using lookalike::models::ConvNetOptions;
+  using lookalike::models::Net;
+  using lookalike::models::NetOptions;
   auto t = m.def_submodule("train", "models and the training loop");
 
-  bind_options<ConvNetOptions>(t, "ConvNetOptions", "the ConvNet backbone's options");
+  bind_options<NetOptions>(t, "NetOptions", "the network's options (backbone, head, weights)");
   bind_options<noisy::FilterOptions>(t, "FilterOptions", "the noisy-label filter's options");
   auto train_options = bind_options<TrainOptions>(t, "TrainOptions", "the training loop's options");
   bind_flat_options(train_options);
   train_options.def("validate", [](const TrainOptions& o) { validate(o); })
       .def("to_json", [](const TrainOptions& o) { return to_json(o); });
 
-  py::class_<ConvNet>(t, "ConvNet")
-      .def(py::init([](const ConvNetOptions& o) { return ConvNet(o); }), py::arg("options"))
-      .def("options_json", [](ConvNet& self) { return to_json(self->options()); })
+  t.def("backbones", &models::backbones, "the registered backbone names, sorted");
+  t.def("weights_format", &models::weights_format, py::arg("path"),
+        "the format of a weights file by its first bytes: tflite, keras_h5, state_dict or ''");
+  py::class_<Net>(t, "Net")
+      .def(py::init([](const NetOptions& o) { return models::make_net(o); }), py::arg("options"),
+           py::call_guard<py::gil_scoped_release>())
+      .def(
+          "load_pretrained",
+          [](Net& self, const std::string& path) {
+            auto r = models::load_pretrained(*self, path);
+            py::dict d;
+            d["format"] = r.format;
+            d["tensors_loaded"] = r.tensors_loaded;
+            d["skipped"] = r.skipped;
+            return d;
+          },
+          py::arg("path"))
+      .def(
+          "feature_map",
+          [](Net& self, const torch::Tensor& images) {
+            torch::NoGradGuard no_grad;
+            const bool was = self->is_training();
+            self->eval();
+            auto x = images.scalar_type() == torch::kUInt8 ? images.to(torch::kFloat).div(255.0)
+                                                           : images;
+            auto out = self->feature_map(x);
+            self->train(was);
+            return out;
+          },
+          py::arg("images"), py::call_guard<py::gil_scoped_release>())
+      .def("backbone_info",
+           [](Net& self) {
+             const auto& i = self->backbone().info();
+             py::dict d;
+             d["channels"] = i.channels, d["stride"] = i.stride, d["min_input"] = i.min_input;
+             d["input_size"] = i.input_size, d["stages"] = i.stages;
+             d["mean"] = i.mean, d["std"] = i.std;
+             return d;
+           })
+      .def("options_json", [](Net& self) { return to_json(self->options()); })
       .def(
           "infer",
-          [](ConvNet& self, const torch::Tensor& images, int64_t batch_size,
-             const std::string& device, bool with_logits) {
+          [](Net& self, const torch::Tensor& images, int64_t batch_size, const std::string& device,
+             bool with_logits) {
             auto out = models::infer(self, images, batch_size, device, with_logits);
             return std::make_tuple(out.embeddings, out.logits);
           },
           py::arg("images"), py::arg("batch_size") = 1024, py::arg("device") = "cpu",
           py::arg("with_logits") = false, py::call_guard<py::gil_scoped_release>())
       .def("state_dict",
-           [](ConvNet& self) {
+           [](Net& self) {
              py::dict d;
              for (const auto& p : self->named_parameters())
                d[py::str(p.key())] = p.value().detach();
@@ -42,9 +80,9 @@ void bind_train(py::module_& m) {
              return d;
            })
       .def(
-          "save", [](ConvNet& self, const std::string& path) { save_model(self, path); },
+          "save", [](Net& self, const std::string& path) { save_model(self, path); },
           py::arg("path"), py::call_guard<py::gil_scoped_release>())
-      .def("num_parameters", [](ConvNet& self) {
+      .def("num_parameters", [](Net& self) {
         int64_t n = 0;
         for (const auto& p : self->parameters()) n += p.numel();
         return n;
@@ -79,8 +117,8 @@ void bind_train(py::module_& m) {
       py::arg("on_epoch") = nullptr, py::arg("clean_labels") = py::none());
   t.def(
       "evaluate",
-      [](ConvNet& model, const torch::Tensor& images, const torch::Tensor& labels,
-         int64_t batch_size, const std::string& device) {
+      [](Net& model, const torch::Tensor& images, const torch::Tensor& labels, int64_t batch_size,
+         const std::string& device) {
         return evaluate(model, {images, labels}, batch_size, device);
       },
       py::arg("model"), py::arg("images"), py::arg("labels"), py::arg("batch_size") = 1024,

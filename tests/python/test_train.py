@@ -72,3 +72,51 @@ def test_default_options_are_the_core_defaults():
     assert d["optimizer"] == "adam" and d["channels"] == [32, 64, 128]
     o = train.make_options(**d)
     assert o.model.embedding_dim == d["embedding_dim"]
+
+
+def _changed(before, after, prefix):
+    keys = [k for k in after if k.startswith(prefix) and not k.endswith("num_batches_tracked")]
+    return {k: not torch.equal(before[k], after[k]) for k in keys}
+
+
+@pytest.mark.parametrize("case", ["frozen", "first_stage", "zero_backbone_lr", "warmup"])
+def test_fine_tuning_controls(small_set, case):
+    x, y = small_set
+    kw = dict(epochs=2, batch_size=64, lr=3e-3, channels=[8, 16], embedding_dim=16, progress="off",
+              seed=5, optimizer="sgd")
+    kw.update({"frozen": dict(freeze_stages=-1), "first_stage": dict(freeze_stages=1),
+               "zero_backbone_lr": dict(backbone_lr_factor=0.0),
+               "warmup": dict(head_warmup_epochs=1)}[case])
+    torch.manual_seed(5)  # the Trainer seeds its first network with `seed`: the same start
+    start = train.network(channels=[8, 16], embedding_dim=16, in_channels=1, num_classes=10)
+    before = start.state_dict()
+    after = lookalike.fit(x[:256], y[:256], **kw).model.state_dict()
+    stage0 = _changed(before, after, "backbone.features.0.")
+    stage0.update(_changed(before, after, "backbone.features.1."))  # conv 0 and its batch norm
+    stage1 = _changed(before, after, "backbone.features.4.")        # after the max-pool
+    stage1.update(_changed(before, after, "backbone.features.5."))
+    head = _changed(before, after, "head.")
+    assert all(head.values())
+    if case == "frozen":  # weights and batch-norm statistics untouched
+        assert not any(stage0.values()) and not any(stage1.values())
+    elif case == "first_stage":
+        assert not any(stage0.values()) and all(stage1.values())
+    elif case == "zero_backbone_lr":  # no weight moves, but batch norm still learns statistics
+        assert not stage0["backbone.features.0.weight"] and not stage1["backbone.features.5.weight"]
+        assert stage0["backbone.features.1.running_mean"] and stage1["backbone.features.5.running_var"]
+    else:  # the head alone in epoch 1, everything in epoch 2
+        assert all(stage0.values()) and all(stage1.values())
+
+
+def test_fine_tuning_bad_options(small_set):
+    x, y = small_set
+    with pytest.raises(ValueError, match="2 stages"):
+        lookalike.fit(x[:64], y[:64], epochs=1, channels=[8, 16], freeze_stages=3, progress="off")
+    with pytest.raises(ValueError, match="convnet backbone only"):
+        lookalike.fit(x[:64], y[:64], epochs=1, backbone="resnet20", channels=[8], progress="off")
+    with pytest.raises(ValueError, match="unknown backbone 'resnet9'"):
+        lookalike.fit(x[:64], y[:64], epochs=1, backbone="resnet9", progress="off")
+    with pytest.raises(ValueError, match="head_warmup_epochs"):
+        lookalike.fit(x[:64], y[:64], epochs=1, head_warmup_epochs=1, progress="off")
+    with pytest.raises(ValueError, match="at least 32 x 32"):  # 28 x 28 images into MobileNetV2
+        lookalike.fit(x[:64], y[:64], epochs=1, backbone="mobilenet_v2", progress="off")

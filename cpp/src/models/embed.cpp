@@ -7,7 +7,7 @@
 
 namespace lookalike::models {
 
-InferenceOutput infer(ConvNet& model, const torch::Tensor& images, int64_t batch_size,
+InferenceOutput infer(Net& model, const torch::Tensor& images, int64_t batch_size,
                       const std::string& device_name, bool with_logits) {
   LOOKALIKE_CHECK_ARG(!model.is_empty(), "infer: the model is empty");
   LOOKALIKE_CHECK_ARG(images.defined() && images.dim() == 4,
@@ -19,10 +19,12 @@ InferenceOutput infer(ConvNet& model, const torch::Tensor& images, int64_t batch
   LOOKALIKE_CHECK_ARG(images.size(1) == model->options().in_channels, "infer: the model expects ",
                       model->options().in_channels, " channels, images have ", images.size(1));
   LOOKALIKE_CHECK_ARG(batch_size > 0, "infer: batch_size must be positive, got ", batch_size);
+  LOOKALIKE_CHECK_ARG(!with_logits || model->classifier(),
+                      "infer: logits asked of a network without a classifier (num_classes 0)");
   const auto device = util::parse_device(device_name);
   const int64_t n = images.size(0);
   InferenceOutput out;
-  out.embeddings = torch::empty({n, model->options().embedding_dim}, torch::kFloat);
+  out.embeddings = torch::empty({n, model->embedding_dim()}, torch::kFloat);
   if (with_logits) out.logits = torch::empty({n, model->options().num_classes}, torch::kFloat);
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();

@@ -17,12 +17,15 @@ EmbeddingHeadImpl::EmbeddingHeadImpl(int64_t channels, EmbeddingHeadOptions opti
                       "EmbeddingHead: pooling must be avg or gem, got '", options_.pooling, "'");
   LOOKALIKE_CHECK_ARG(options_.gem_p > 0, "EmbeddingHead: gem_p must be > 0, got ", options_.gem_p);
   LOOKALIKE_CHECK_ARG(options_.dim >= 0, "EmbeddingHead: dim must be >= 0, got ", options_.dim);
+  LOOKALIKE_CHECK_ARG(!options_.batch_norm || options_.dim > 0,
+                      "EmbeddingHead: batch_norm needs a projection (dim > 0)");
   if (options_.pooling == "gem") {
     auto p = torch::full({1}, options_.gem_p);
     p_ = options_.gem_learnable ? register_parameter("gem_p", p) : register_buffer("gem_p", p);
   }
   out_dim_ = options_.dim > 0 ? options_.dim : channels_;
   if (options_.dim > 0) proj_ = register_module("proj", torch::nn::Linear(channels_, options_.dim));
+  if (options_.batch_norm) bn_ = register_module("bn", torch::nn::BatchNorm1d(options_.dim));
 }
 
 torch::Tensor EmbeddingHeadImpl::forward(const torch::Tensor& feature_map) {
@@ -31,6 +34,7 @@ torch::Tensor EmbeddingHeadImpl::forward(const torch::Tensor& feature_map) {
                       feature_map.sizes());
   auto z = options_.pooling == "gem" ? gem_pool(feature_map, p_) : feature_map.mean({2, 3});
   if (proj_) z = proj_->forward(z);
+  if (bn_) z = bn_->forward(z);
   if (options_.normalize)
     z = torch::nn::functional::normalize(z, torch::nn::functional::NormalizeFuncOptions().dim(1));
   return z;

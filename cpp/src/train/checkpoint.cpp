@@ -22,10 +22,9 @@ nlohmann::ordered_json trajectory_json(const TrainOptions& o) {
   return j;
 }
 
-void save_checkpoint(const std::string& dir, const TrainOptions& o,
-                     std::vector<models::ConvNet>& nets, torch::optim::Optimizer& opt,
-                     const noisy::SampleFilter& filter, int epochs_done,
-                     const std::vector<util::Record>& history) {
+void save_checkpoint(const std::string& dir, const TrainOptions& o, std::vector<models::Net>& nets,
+                     torch::optim::Optimizer& opt, const noisy::SampleFilter& filter,
+                     int epochs_done, const std::vector<util::Record>& history) {
   const std::string path = util::join_path(dir, kCheckpointName);
   util::write_atomic_with(path, [&](const std::string& tmp) {
     torch::serialize::OutputArchive archive;
@@ -47,9 +46,9 @@ void save_checkpoint(const std::string& dir, const TrainOptions& o,
   });
 }
 
-int load_checkpoint(const std::string& path, const TrainOptions& o,
-                    std::vector<models::ConvNet>& nets, torch::optim::Optimizer& opt,
-                    noisy::SampleFilter& filter, std::vector<util::Record>& history) {
+int load_checkpoint(const std::string& path, const TrainOptions& o, std::vector<models::Net>& nets,
+                    torch::optim::Optimizer& opt, noisy::SampleFilter& filter,
+                    std::vector<util::Record>& history) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);

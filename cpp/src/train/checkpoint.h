@@ -7,7 +7,7 @@
 
 #include <torch/torch.h>
 
-#include "lookalike/models/convnet.h"
+#include "lookalike/models/net.h"
 #include "lookalike/noisy/filter.h"
 #include "lookalike/train/trainer.h"
 #include "lookalike/util/json.h"
@@ -19,15 +19,14 @@ inline constexpr const char* kCheckpointName = "checkpoint.pt";
 /// The options that shape training's trajectory, as JSON: all of them but the run-only ones.
 nlohmann::ordered_json trajectory_json(const TrainOptions& o);
 
-void save_checkpoint(const std::string& dir, const TrainOptions& o,
-                     std::vector<models::ConvNet>& nets, torch::optim::Optimizer& opt,
-                     const noisy::SampleFilter& filter, int epochs_done,
-                     const std::vector<util::Record>& history);
+void save_checkpoint(const std::string& dir, const TrainOptions& o, std::vector<models::Net>& nets,
+                     torch::optim::Optimizer& opt, const noisy::SampleFilter& filter,
+                     int epochs_done, const std::vector<util::Record>& history);
 
 /// Restores the state saved by save_checkpoint; returns the epochs already done. FileError when
 /// the file cannot be read; InvalidArgument when it was written with other trajectory options.
-int load_checkpoint(const std::string& path, const TrainOptions& o,
-                    std::vector<models::ConvNet>& nets, torch::optim::Optimizer& opt,
-                    noisy::SampleFilter& filter, std::vector<util::Record>& history);
+int load_checkpoint(const std::string& path, const TrainOptions& o, std::vector<models::Net>& nets,
+                    torch::optim::Optimizer& opt, noisy::SampleFilter& filter,
+                    std::vector<util::Record>& history);
 
 }  // namespace lookalike::train::detail

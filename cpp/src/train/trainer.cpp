@@ -21,6 +21,7 @@
 #include "lookalike/util/files.h"
 #include "lookalike/util/rng.h"
 #include "lookalike/util/threads.h"
+#include "networks.h"
 
 namespace lookalike::train {
 
@@ -28,6 +29,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using detail::kCheckpointName;
 using detail::load_checkpoint;
+using detail::Networks;
 using detail::save_checkpoint;
 
 // Learning rate at fractional epoch t (0 <= t <= epochs).
@@ -43,26 +45,6 @@ double lr_at(const TrainOptions& o, double t) {
     lr *= 0.1 + 0.9 * w;
   }
   return lr;
-}
-
-// One optimizer over every network's parameters (co-teaching trains two side by side).
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o,
-                                                        std::vector<models::ConvNet>& nets) {
-  std::vector<torch::Tensor> params;
-  for (auto& net : nets)
-    for (auto& p : net->parameters()) params.push_back(p);
-  if (o.optimizer == "adam") {
-    return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
-  }
-  return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.lr)
-                                                         .momentum(o.momentum)
-                                                         .nesterov(o.nesterov)
-                                                         .weight_decay(o.weight_decay));
-}
-
-void set_lr(torch::optim::Optimizer& opt, double lr) {
-  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
 }
 
 // Turns bf16 autocast on for CUDA for the lifetime of the guard.
@@ -150,6 +132,13 @@ void validate(const TrainOptions& o) {
                       "progress must be 'auto', 'on' or 'off', got '", o.progress, "'");
   LOOKALIKE_CHECK_ARG(o.eval_batch_size > 0, "eval_batch_size must be positive, got ",
                       o.eval_batch_size);
+  LOOKALIKE_CHECK_ARG(o.freeze_stages >= -1, "freeze_stages must be >= -1 (-1: all), got ",
+                      o.freeze_stages);
+  LOOKALIKE_CHECK_ARG(o.backbone_lr_factor >= 0 && std::isfinite(o.backbone_lr_factor),
+                      "backbone_lr_factor must be >= 0, got ", o.backbone_lr_factor);
+  LOOKALIKE_CHECK_ARG(o.head_warmup_epochs >= 0 && o.head_warmup_epochs < o.epochs,
+                      "head_warmup_epochs must be in [0, epochs), got ", o.head_warmup_epochs);
+  models::validate(o.model);
   noisy::validate(o.filter);
   LOOKALIKE_CHECK_ARG(!o.resume || !o.checkpoint_dir.empty(),
                       "resume needs checkpoint_dir to name the folder of the checkpoint");
@@ -158,15 +147,15 @@ void validate(const TrainOptions& o) {
 
 std::string to_json(const TrainOptions& o) { return util::options_json(o).dump(); }
 
-std::string to_json(const models::ConvNetOptions& o) { return util::options_json(o).dump(); }
+std::string to_json(const models::NetOptions& o) { return util::options_json(o).dump(); }
 
-models::ConvNetOptions model_options_from_json(const std::string& text) {
-  return util::options_from_json_text<models::ConvNetOptions>(text, "model");
+models::NetOptions model_options_from_json(const std::string& text) {
+  return util::options_from_json_text<models::NetOptions>(text, "model");
 }
 
 Trainer::Trainer(TrainOptions options) : options_(std::move(options)) {}
 
-util::Record evaluate(models::ConvNet& model, const data::Dataset& set, int64_t batch_size,
+util::Record evaluate(models::Net& model, const data::Dataset& set, int64_t batch_size,
                       const std::string& device) {
   data::check_images_labels(set.images, set.labels, "evaluate");
   auto out = models::infer(model, set.images, batch_size, device, /*with_logits=*/true);
@@ -223,35 +212,6 @@ std::pair<torch::Tensor, double> detect_issues(const TrainOptions& o, const data
           std::chrono::duration<double>(Clock::now() - t0).count()};
 }
 
-// Networks (two for the co-teaching family), each with its own seeded initialisation, and one
-// optimizer over all of them; `round` > 0 re-initialises them (a filter that restarts on its
-// clean set). Input normalisation comes from the training images (per channel, in [0, 1]).
-struct Networks {
-  std::vector<models::ConvNet> nets;
-  std::unique_ptr<torch::optim::Optimizer> optimizer;
-  torch::Tensor mean, stdev;
-
-  explicit Networks(const data::Dataset& train) {
-    auto sample =
-        train.images.slice(0, 0, std::min<int64_t>(train.size(), 10000)).to(torch::kFloat);
-    if (train.images.scalar_type() == torch::kUInt8) sample.div_(255.0f);
-    mean = sample.mean({0, 2, 3});
-    stdev = sample.std(/*dim=*/{0, 2, 3}, /*unbiased=*/false).clamp_min(1e-3);
-  }
-  void init(const TrainOptions& o, int count, uint64_t round, const torch::Device& device) {
-    nets.clear();
-    for (int i = 0; i < count; ++i) {
-      torch::manual_seed(i == 0 && round == 0 ? o.seed
-                                              : util::mix_seed(o.seed, 7777 + 31 * round + i));
-      models::ConvNet net(o.model);
-      net->set_normalization(mean, stdev);
-      net->to(device);
-      nets.push_back(net);
-    }
-    optimizer = make_optimizer(o, nets);
-  }
-};
-
 // What one epoch needs besides the networks and the filter.
 struct EpochContext {
   const TrainOptions& o;
@@ -271,7 +231,7 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
   const bool know_clean = c.clean_cpu.defined();
   // Everything random in epoch e is a function of (seed, e): resuming repeats it exactly.
   torch::manual_seed(util::mix_seed(o.seed, 1000003ULL + static_cast<uint64_t>(epoch)));
-  for (auto& net : w.nets) net->train();
+  w.begin_epoch(o, epoch);
   data::EpochLoader loader(c.train.images, c.train.labels, c.loader, epoch);
   const auto t0 = Clock::now();
   double loss_sum = 0.0;
@@ -281,7 +241,7 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
     ++batch_index;
     if (bs < 2) continue;  // batch norm needs two samples
     const double t = epoch + double(batch_index - 1) / c.batches_per_epoch;
-    set_lr(*w.optimizer, filter.lr(epoch, t, lr_at(o, t)));
+    w.set_lr(filter.lr(epoch, t, lr_at(o, t)));
     auto x = batch->images.to(c.device, /*non_blocking=*/true);
     auto y = batch->labels.to(c.device, /*non_blocking=*/true);
     torch::Tensor loss, kept;
@@ -394,18 +354,18 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   return result;
 }
 
-void save_model(models::ConvNet& model, const std::string& path) {
+void save_model(models::Net& model, const std::string& path) {
   util::write_atomic_with(path, [&](const std::string& tmp) {
     torch::serialize::OutputArchive archive, weights;
     model->save(weights);
-    archive.write("format", c10::IValue(std::string("lookalike.ConvNet/1")));
+    archive.write("format", c10::IValue(std::string("lookalike.Net/1")));
     archive.write("model_options", c10::IValue(to_json(model->options())));
     archive.write("weights", weights);
     archive.save_to(tmp);
   });
 }
 
-models::ConvNet load_model(const std::string& path) {
+models::Net load_model(const std::string& path) {
   LOOKALIKE_CHECK_FILE(util::file_exists(path), "model file '", path, "' does not exist");
   torch::serialize::InputArchive archive;
   c10::IValue format, options;
@@ -417,9 +377,9 @@ models::ConvNet load_model(const std::string& path) {
     throw FileError(::lookalike::detail::concat(
         "'", path, "' is not a lookalike model file (truncated or other format)"));
   }
-  LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == "lookalike.ConvNet/1", "'",
-                       path, "' is not a lookalike ConvNet model");
-  models::ConvNet model(model_options_from_json(options.toStringRef()));
+  LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == "lookalike.Net/1", "'", path,
+                       "' is not a lookalike model (format lookalike.Net/1)");
+  models::Net model(model_options_from_json(options.toStringRef()));  // weights from the file
   torch::serialize::InputArchive weights;
   archive.read("weights", weights);
   model->load(weights);

@@ -2,7 +2,7 @@
 // Backbones by name: a feature extractor that gives a feature map (for localisation and local
 // matching) and, through an EmbeddingHead, a pooled embedding. One file per family in
 // cpp/src/models/backbones/, each registering its names (util/registry.h):
-//   convnet        the ConvNet's conv3x3-BN-ReLU stages (ConvNetOptions' channels)
+//   convnet        conv3x3-BN-ReLU stages with max-pooling between them (channels per stage)
 //   resnet8        CIFAR ResNet-8 in the MLPerf Tiny / Keras layout (biased convs, TF "same"
 //                  padding, 1x1 projection shortcuts without BN, BN eps 1e-3): 16-32-64
 //   resnet20       CIFAR ResNet-20 (He et al. 2016): 3 x 3 BasicBlocks, 16-32-64

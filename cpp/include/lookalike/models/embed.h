@@ -1,8 +1,8 @@
 #pragma once
-// Batch inference with a trained ConvNet.
+// Batch inference with a network.
 #include <string>
 
-#include "lookalike/models/convnet.h"
+#include "lookalike/models/net.h"
 
 namespace lookalike::models {
 
@@ -12,8 +12,9 @@ struct InferenceOutput {
 };
 
 /// Runs `model` in eval mode over `images` (uint8 or float [N, C, H, W]) in batches of
-/// `batch_size` on `device`. Returns L2-normalised embeddings and, with `with_logits`, logits.
-InferenceOutput infer(ConvNet& model, const torch::Tensor& images, int64_t batch_size = 1024,
+/// `batch_size` on `device`. Returns L2-normalised embeddings and, with `with_logits`, logits
+/// (InvalidArgument when the network has no classifier).
+InferenceOutput infer(Net& model, const torch::Tensor& images, int64_t batch_size = 1024,
                       const std::string& device = "cpu", bool with_logits = false);
 
 }  // namespace lookalike::models

@@ -1,8 +1,9 @@
 #pragma once
 // The pooled embedding on top of a backbone's feature map: average or GeM pooling
-// (Radenović et al. 2018: (mean x^p)^(1/p), p learnable), an optional linear projection and an
-// optional L2 normalisation.
+// (Radenović et al. 2018: (mean x^p)^(1/p), p learnable), an optional linear projection
+// (optionally followed by batch norm) and an optional L2 normalisation.
 #include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/types.h>
 
@@ -15,9 +16,10 @@ struct EmbeddingHeadOptions {
   double gem_p = 3.0;           // GeM's initial exponent
   bool gem_learnable = true;    // p trained with the rest
   int64_t dim = 0;              // projection width; 0: none (the embedding is the pooled map)
+  bool batch_norm = false;      // BatchNorm1d after the projection (needs dim > 0)
   bool normalize = true;        // L2-normalise the embedding
 };
-LOOKALIKE_OPTIONS(EmbeddingHeadOptions, pooling, gem_p, gem_learnable, dim, normalize)
+LOOKALIKE_OPTIONS(EmbeddingHeadOptions, pooling, gem_p, gem_learnable, dim, batch_norm, normalize)
 
 class EmbeddingHeadImpl : public torch::nn::Module {
  public:
@@ -34,6 +36,7 @@ class EmbeddingHeadImpl : public torch::nn::Module {
   int64_t channels_, out_dim_;
   torch::Tensor p_;  // GeM exponent [1]
   torch::nn::Linear proj_{nullptr};
+  torch::nn::BatchNorm1d bn_{nullptr};
 };
 TORCH_MODULE(EmbeddingHead);
 

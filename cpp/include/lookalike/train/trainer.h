@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "lookalike/data/dataset.h"
-#include "lookalike/models/convnet.h"
+#include "lookalike/models/net.h"
 #include "lookalike/noisy/filter.h"
 #include "lookalike/util/json.h"
 
@@ -35,24 +35,30 @@ struct TrainOptions {
   std::string log_path;           // JSON Lines, one record per epoch; empty: none
   std::string progress = "auto";  // "auto" (when stderr is a terminal) | "on" | "off"
   int64_t eval_batch_size = 1024;
-  models::ConvNetOptions model;
+  // Fine-tuning: backbone stages [0, freeze_stages) never train (-1: the whole backbone), with
+  // their batch norms in eval mode; the backbone learns at lr * backbone_lr_factor; during the
+  // first head_warmup_epochs only the head trains.
+  int freeze_stages = 0;
+  double backbone_lr_factor = 1.0;
+  int head_warmup_epochs = 0;
+  models::NetOptions model;
   noisy::FilterOptions filter;  // noisy-label strategy; "none": plain cross-entropy
 };
 LOOKALIKE_OPTIONS(TrainOptions, epochs, batch_size, optimizer, lr, momentum, nesterov, weight_decay,
                   schedule, step_size, gamma, warmup_epochs, seed, threads, device, mixed_precision,
-                  augment, checkpoint_dir, resume, log_path, progress, eval_batch_size, model,
-                  filter)
+                  augment, checkpoint_dir, resume, log_path, progress, eval_batch_size,
+                  freeze_stages, backbone_lr_factor, head_warmup_epochs, model, filter)
 
 /// Checks every option; throws InvalidArgument naming the first bad one.
 void validate(const TrainOptions& options);
 
 /// Options as JSON text (what checkpoints and result files record) and back.
 std::string to_json(const TrainOptions& options);
-std::string to_json(const models::ConvNetOptions& options);
-models::ConvNetOptions model_options_from_json(const std::string& json);
+std::string to_json(const models::NetOptions& options);
+models::NetOptions model_options_from_json(const std::string& json);
 
 struct TrainResult {
-  models::ConvNet model{nullptr};
+  models::Net model{nullptr};
   /// One record per epoch: epoch, lr, train_loss, train_accuracy, [val_loss, val_accuracy],
   /// seconds, items_per_second, kept_fraction (share of samples the loss used), and when the
   /// training set carries clean_labels: label_precision (share of kept samples whose label is
@@ -67,9 +73,9 @@ class Trainer {
  public:
   explicit Trainer(TrainOptions options);
 
-  /// Trains a new ConvNet on `train` (images uint8/float [N, C, H, W], labels int64 [N]) and
-  /// validates on `val` after each epoch when it is non-empty. The input channels and (when
-  /// model.num_classes <= 0) the classes come from the data.
+  /// Trains a new network (options.model) on `train` (images uint8/float [N, C, H, W], labels int64
+  /// [N]) and validates on `val` after each epoch when it is non-empty. The input channels and
+  /// (when model.num_classes <= 0) the classes come from the data.
   TrainResult fit(const data::Dataset& train, const data::Dataset& val = {},
                   const EpochCallback& on_epoch = nullptr);
 
@@ -80,12 +86,12 @@ class Trainer {
 };
 
 /// Classification loss and accuracy of `model` on `set`: {"loss", "accuracy"}.
-util::Record evaluate(models::ConvNet& model, const data::Dataset& set, int64_t batch_size = 1024,
+util::Record evaluate(models::Net& model, const data::Dataset& set, int64_t batch_size = 1024,
                       const std::string& device = "cpu");
 
 /// Writes the model (its options and weights) to `path` atomically.
-void save_model(models::ConvNet& model, const std::string& path);
+void save_model(models::Net& model, const std::string& path);
 /// Reads a model written by save_model; throws FileError naming the file when it is not one.
-models::ConvNet load_model(const std::string& path);
+models::Net load_model(const std::string& path);
 
 }  // namespace lookalike::train

@@ -6,6 +6,7 @@ namespace py = pybind11;
 
 namespace lookalike::python {
 void bind_data(py::module_& m);
+void bind_metric(py::module_& m);  // before bind_train: TrainOptions nests MetricOptions
 void bind_train(py::module_& m);
 void bind_eval(py::module_& m);
 void bind_index(py::module_& m);

@@ -55,6 +55,7 @@ PYBIND11_MODULE(_core, m) {
     return d;
   });
   lookalike::python::bind_data(m);
+  lookalike::python::bind_metric(m);
   lookalike::python::bind_train(m);
   lookalike::python::bind_eval(m);
   lookalike::python::bind_index(m);

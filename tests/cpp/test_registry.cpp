@@ -9,6 +9,8 @@
 #include "lookalike/dedup/pipeline.h"
 #include "lookalike/error.h"
 #include "lookalike/eval/metric.h"
+#include "lookalike/metric/loss.h"
+#include "lookalike/metric/miner.h"
 #include "lookalike/noisy/filter.h"
 #include "lookalike/util/files.h"
 
@@ -45,6 +47,11 @@ TEST(Registry, EveryFilterFileRegistersItsNames) {
   auto want = files_in("noisy/filters", "filter");
   want.insert("coteaching_plus");
   EXPECT_EQ(as_set(noisy::filters()), want);
+}
+
+TEST(Registry, EveryLossAndMinerFileRegistersItsName) {
+  EXPECT_EQ(as_set(metric::metric_losses()), files_in("metric/losses"));
+  EXPECT_EQ(as_set(metric::miners()), files_in("metric/miners"));
 }
 
 TEST(Registry, UnknownNamesAndRepeatsAreErrors) {

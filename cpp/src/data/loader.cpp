@@ -3,6 +3,7 @@
 #include <random>
 
 #include "lookalike/data/dataset.h"
+#include "lookalike/data/sampler.h"
 #include "lookalike/error.h"
 #include "lookalike/util/rng.h"
 #include "lookalike/util/threads.h"
@@ -21,15 +22,23 @@ EpochLoader::EpochLoader(torch::Tensor images, torch::Tensor labels, LoaderOptio
   LOOKALIKE_CHECK_ARG(
       options_.augment == "none" || options_.augment == "flip" || options_.augment == "flip_crop",
       "augment must be 'none', 'flip' or 'flip_crop', got '", options_.augment, "'");
+  LOOKALIKE_CHECK_ARG(options_.sampler == "random" || options_.sampler == "class_balanced",
+                      "sampler must be 'random' or 'class_balanced', got '", options_.sampler, "'");
   const int64_t n = labels_.size(0);
-  if (options_.shuffle) {
+  if (options_.sampler == "class_balanced") {
+    order_ =
+        torch::tensor(class_balanced_order(labels_, options_.samples_per_class, options_.batch_size,
+                                           util::mix_seed(options_.seed, uint64_t(epoch_))),
+                      torch::kLong);
+  } else if (options_.shuffle) {
     order_ = torch::tensor(util::permutation(n, util::mix_seed(options_.seed, uint64_t(epoch_))),
                            torch::kLong);
   } else {
     order_ = torch::arange(n, torch::kLong);
   }
-  num_batches_ = options_.drop_last ? n / options_.batch_size
-                                    : (n + options_.batch_size - 1) / options_.batch_size;
+  const int64_t len = order_.size(0);
+  num_batches_ = options_.drop_last ? len / options_.batch_size
+                                    : (len + options_.batch_size - 1) / options_.batch_size;
   worker_ = std::thread([this] { run(); });
 }
 
@@ -43,7 +52,7 @@ EpochLoader::~EpochLoader() {
 }
 
 Batch EpochLoader::make_batch(int64_t b) const {
-  const int64_t n = labels_.size(0);
+  const int64_t n = order_.size(0);
   const int64_t start = b * options_.batch_size;
   const int64_t end = std::min(n, start + options_.batch_size);
   Batch batch;

@@ -23,8 +23,9 @@ nlohmann::ordered_json trajectory_json(const TrainOptions& o) {
 }
 
 void save_checkpoint(const std::string& dir, const TrainOptions& o, std::vector<models::Net>& nets,
-                     torch::optim::Optimizer& opt, const noisy::SampleFilter& filter,
-                     int epochs_done, const std::vector<util::Record>& history) {
+                     torch::nn::Module* loss, torch::optim::Optimizer& opt,
+                     const noisy::SampleFilter& filter, int epochs_done,
+                     const std::vector<util::Record>& history) {
   const std::string path = util::join_path(dir, kCheckpointName);
   util::write_atomic_with(path, [&](const std::string& tmp) {
     torch::serialize::OutputArchive archive;
@@ -32,6 +33,11 @@ void save_checkpoint(const std::string& dir, const TrainOptions& o, std::vector<
       torch::serialize::OutputArchive net_archive;
       nets[i]->save(net_archive);
       archive.write(net_key(i), net_archive);
+    }
+    if (loss) {
+      torch::serialize::OutputArchive loss_archive;
+      loss->save(loss_archive);
+      archive.write("metric_loss", loss_archive);
     }
     torch::serialize::OutputArchive opt_archive, filter_archive;
     opt.save(opt_archive);
@@ -47,8 +53,8 @@ void save_checkpoint(const std::string& dir, const TrainOptions& o, std::vector<
 }
 
 int load_checkpoint(const std::string& path, const TrainOptions& o, std::vector<models::Net>& nets,
-                    torch::optim::Optimizer& opt, noisy::SampleFilter& filter,
-                    std::vector<util::Record>& history) {
+                    torch::nn::Module* loss, torch::optim::Optimizer& opt,
+                    noisy::SampleFilter& filter, std::vector<util::Record>& history) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);
@@ -68,6 +74,11 @@ int load_checkpoint(const std::string& path, const TrainOptions& o, std::vector<
     torch::serialize::InputArchive net_archive;
     archive.read(net_key(i), net_archive);
     nets[i]->load(net_archive);
+  }
+  if (loss) {
+    torch::serialize::InputArchive loss_archive;
+    archive.read("metric_loss", loss_archive);
+    loss->load(loss_archive);
   }
   torch::serialize::InputArchive opt_archive, filter_archive;
   archive.read("optimizer", opt_archive);

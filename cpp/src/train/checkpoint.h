@@ -1,5 +1,6 @@
 #pragma once
-// Training checkpoints (private to train/): every network, the optimizer, the filter's state,
+// Training checkpoints (private to train/): every network, the metric loss's parameters
+// (proxies, class weights; `loss` may be null), the optimizer, the filter's state,
 // the epochs done and the history, written atomically; a resume checks that the options that
 // shape the trajectory are the same.
 #include <string>
@@ -20,13 +21,14 @@ inline constexpr const char* kCheckpointName = "checkpoint.pt";
 nlohmann::ordered_json trajectory_json(const TrainOptions& o);
 
 void save_checkpoint(const std::string& dir, const TrainOptions& o, std::vector<models::Net>& nets,
-                     torch::optim::Optimizer& opt, const noisy::SampleFilter& filter,
-                     int epochs_done, const std::vector<util::Record>& history);
+                     torch::nn::Module* loss, torch::optim::Optimizer& opt,
+                     const noisy::SampleFilter& filter, int epochs_done,
+                     const std::vector<util::Record>& history);
 
 /// Restores the state saved by save_checkpoint; returns the epochs already done. FileError when
 /// the file cannot be read; InvalidArgument when it was written with other trajectory options.
 int load_checkpoint(const std::string& path, const TrainOptions& o, std::vector<models::Net>& nets,
-                    torch::optim::Optimizer& opt, noisy::SampleFilter& filter,
-                    std::vector<util::Record>& history);
+                    torch::nn::Module* loss, torch::optim::Optimizer& opt,
+                    noisy::SampleFilter& filter, std::vector<util::Record>& history);
 
 }  // namespace lookalike::train::detail

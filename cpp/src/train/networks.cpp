@@ -9,6 +9,7 @@ Networks::Networks(const data::Dataset& train) {
   if (train.images.scalar_type() == torch::kUInt8) sample.div_(255.0f);
   mean_ = sample.mean({0, 2, 3});
   std_ = sample.std(/*dim=*/{0, 2, 3}, /*unbiased=*/false).clamp_min(1e-3);
+  classes_ = train.labels.max().item<int64_t>() + 1;
 }
 
 void Networks::init(const TrainOptions& o, int count, uint64_t round, const torch::Device& device) {
@@ -23,6 +24,13 @@ void Networks::init(const TrainOptions& o, int count, uint64_t round, const torc
     for (auto& p : net->backbone_parameters()) backbone.push_back(p);
     for (auto& p : net->head_parameters()) head.push_back(p);
     nets.push_back(net);
+  }
+  loss.reset(), miner.reset();
+  if (o.metric.loss != "cross_entropy") {
+    loss = metric::make_loss(o.metric, nets[0]->embedding_dim(), classes_);
+    loss->to(device);
+    miner = metric::make_miner(o.metric);
+    for (auto& p : loss->parameters()) head.push_back(p);
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(backbone);
@@ -39,6 +47,11 @@ void Networks::init(const TrainOptions& o, int count, uint64_t round, const torc
   }
 }
 
+torch::Tensor Networks::metric_loss(const torch::Tensor& embeddings, const torch::Tensor& labels) {
+  const auto mined = miner ? miner->mine(embeddings, labels) : metric::Tuples{};
+  return loss->forward(embeddings, labels, mined);
+}
+
 void Networks::set_lr(double lr) {
   auto& groups = optimizer->param_groups();
   for (size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(lr * lr_factors_[g]);
@@ -49,6 +62,7 @@ void Networks::begin_epoch(const TrainOptions& o, int epoch) {
     net->freeze_stages(epoch < o.head_warmup_epochs ? -1 : o.freeze_stages);
     net->train();
   }
+  if (loss) loss->train();
 }
 
 }  // namespace lookalike::train::detail

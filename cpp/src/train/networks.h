@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lookalike/data/dataset.h"
+#include "lookalike/metric/loss.h"
 #include "lookalike/models/net.h"
 #include "lookalike/train/trainer.h"
 
@@ -16,12 +17,14 @@ namespace lookalike::train::detail {
 class Networks {
  public:
   /// Input normalisation (used when the model's normalization is "data") from the training
-  /// images: per-channel mean and std in [0, 1] of up to 10,000 of them.
+  /// images: per-channel mean and std in [0, 1] of up to 10,000 of them; the classes (for a
+  /// metric loss's proxies or class weights) from the labels.
   explicit Networks(const data::Dataset& train);
 
   /// Builds `count` networks (pretrained weights loaded when options.model.weights is set),
-  /// each seeded (round > 0: a filter restarting on its clean set), and one optimizer over all
-  /// of them: the backbones' parameters at lr * backbone_lr_factor, the rest at lr.
+  /// each seeded (round > 0: a filter restarting on its clean set), the metric loss and miner
+  /// when options.metric names one, and one optimizer over all of them: the backbones'
+  /// parameters at lr * backbone_lr_factor, the rest (heads, classifiers, the loss's) at lr.
   void init(const TrainOptions& o, int count, uint64_t round, const torch::Device& device);
 
   /// The learning rate of every parameter group for base rate `lr`.
@@ -30,11 +33,17 @@ class Networks {
   /// freeze_stages; sets the networks to training mode (frozen batch norms stay in eval).
   void begin_epoch(const TrainOptions& o, int epoch);
 
+  /// The metric loss of a batch's embeddings (float [B, D]) and labels (int64 [B]), mined.
+  torch::Tensor metric_loss(const torch::Tensor& embeddings, const torch::Tensor& labels);
+
   std::vector<models::Net> nets;
+  std::shared_ptr<metric::MetricLoss> loss;  // null: cross-entropy on the classifier
+  std::unique_ptr<metric::Miner> miner;      // null: every pair / triplet
   std::unique_ptr<torch::optim::Optimizer> optimizer;
 
  private:
   torch::Tensor mean_, std_;
+  int64_t classes_ = 0;
   std::vector<double> lr_factors_;  // per parameter group
 };
 

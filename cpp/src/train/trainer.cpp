@@ -14,6 +14,7 @@
 #include "checkpoint.h"
 #include "lookalike/data/loader.h"
 #include "lookalike/error.h"
+#include "lookalike/eval/retrieval.h"
 #include "lookalike/models/embed.h"
 #include "lookalike/noisy/confident.h"
 #include "lookalike/train/cross_val.h"
@@ -138,7 +139,12 @@ void validate(const TrainOptions& o) {
                       "backbone_lr_factor must be >= 0, got ", o.backbone_lr_factor);
   LOOKALIKE_CHECK_ARG(o.head_warmup_epochs >= 0 && o.head_warmup_epochs < o.epochs,
                       "head_warmup_epochs must be in [0, epochs), got ", o.head_warmup_epochs);
+  LOOKALIKE_CHECK_ARG(o.sampler == "random" || o.sampler == "class_balanced",
+                      "sampler must be 'random' or 'class_balanced', got '", o.sampler, "'");
+  LOOKALIKE_CHECK_ARG(o.samples_per_class >= 2, "samples_per_class must be at least 2, got ",
+                      o.samples_per_class);
   models::validate(o.model);
+  metric::validate(o.metric);
   noisy::validate(o.filter);
   LOOKALIKE_CHECK_ARG(!o.resume || !o.checkpoint_dir.empty(),
                       "resume needs checkpoint_dir to name the folder of the checkpoint");
@@ -158,6 +164,15 @@ Trainer::Trainer(TrainOptions options) : options_(std::move(options)) {}
 util::Record evaluate(models::Net& model, const data::Dataset& set, int64_t batch_size,
                       const std::string& device) {
   data::check_images_labels(set.images, set.labels, "evaluate");
+  if (!model->classifier()) {
+    auto out = models::infer(model, set.images, batch_size, device);
+    eval::RetrievalOptions ro;
+    ro.metrics = {"precision_at_1", "r_precision", "map_at_r"};
+    auto m = eval::retrieval_metrics(out.embeddings, set.labels, {}, {}, ro);
+    return {{"precision_at_1", m.at("precision_at_1")},
+            {"r_precision", m.at("r_precision")},
+            {"map_at_r", m.at("map_at_r")}};
+  }
   auto out = models::infer(model, set.images, batch_size, device, /*with_logits=*/true);
   const double loss = torch::nn::functional::cross_entropy(out.logits, set.labels).item<double>();
   const double acc = out.logits.argmax(1).eq(set.labels).to(torch::kDouble).mean().item<double>();
@@ -183,8 +198,17 @@ TrainOptions resolved_options(TrainOptions o, const data::Dataset& train,
                       channels, " channels (leave it 0 to take it from the images)");
   o.model.in_channels = channels;
   const int64_t max_label = train.labels.max().item<int64_t>();
-  if (o.model.num_classes <= 0) o.model.num_classes = static_cast<int>(max_label + 1);
-  LOOKALIKE_CHECK_ARG(max_label < o.model.num_classes, "fit: label ", max_label,
+  if (o.metric.loss != "cross_entropy") {  // the loss owns what a classifier would
+    LOOKALIKE_CHECK_ARG(o.model.num_classes == 0, "fit: num_classes is the classifier's; the ",
+                        o.metric.loss, " loss trains the embedding without one (leave it 0)");
+    LOOKALIKE_CHECK_ARG(o.filter.filter == "none", "fit: noisy-label filter '", o.filter.filter,
+                        "' works on the classifier's cross-entropy, not the ", o.metric.loss,
+                        " loss");
+  } else if (o.model.num_classes <= 0) {
+    o.model.num_classes = static_cast<int>(max_label + 1);
+  }
+  LOOKALIKE_CHECK_ARG(o.metric.loss != "cross_entropy" || max_label < o.model.num_classes,
+                      "fit: label ", max_label,
                       " does not fit num_classes = ", o.model.num_classes);
   validate(o);
   const int64_t n = train.size();
@@ -224,6 +248,23 @@ struct EpochContext {
   Progress& progress;
 };
 
+// One batch's loss: cross-entropy of every network's logits through the filter (kept: the
+// samples it used, logits: the first network's), or the metric loss of the embedding (all
+// kept, logits undefined).
+torch::Tensor batch_loss(Networks& w, noisy::SampleFilter& filter, const torch::Tensor& x,
+                         const torch::Tensor& y, const data::Batch& batch, int epoch, bool amp,
+                         torch::Tensor& kept, torch::Tensor& logits) {
+  CudaAutocast autocast(amp);
+  if (w.loss) {
+    kept = torch::ones({y.size(0)}, torch::kBool);
+    return w.metric_loss(w.nets[0]->forward(x).embedding.to(torch::kFloat), y);
+  }
+  std::vector<torch::Tensor> all;
+  for (auto& net : w.nets) all.push_back(net->forward(x).logits.to(torch::kFloat));
+  logits = all[0];
+  return filter.batch_loss(all, y, batch.indices, epoch, kept);
+}
+
 // One epoch of training; its record (loss, accuracy, kept share, label precision, timing).
 util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::SampleFilter& filter) {
   const TrainOptions& o = c.o;
@@ -244,13 +285,8 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
     w.set_lr(filter.lr(epoch, t, lr_at(o, t)));
     auto x = batch->images.to(c.device, /*non_blocking=*/true);
     auto y = batch->labels.to(c.device, /*non_blocking=*/true);
-    torch::Tensor loss, kept;
-    std::vector<torch::Tensor> logits;
-    {
-      CudaAutocast autocast(c.amp);
-      for (auto& net : w.nets) logits.push_back(net->forward(x).logits.to(torch::kFloat));
-      loss = filter.batch_loss(logits, y, batch->indices, epoch, kept);
-    }
+    torch::Tensor kept, logits;
+    auto loss = batch_loss(w, filter, x, y, *batch, epoch, c.amp, kept, logits);
     w.optimizer->zero_grad();
     loss.backward();
     w.optimizer->step();
@@ -258,7 +294,7 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
     LOOKALIKE_CHECK_ARG(std::isfinite(l), "training diverged: loss is ", l, " at epoch ", epoch + 1,
                         " batch ", batch_index, " (lower lr?)");
     loss_sum += l * bs;
-    correct += logits[0].argmax(1).eq(y).sum().item<int64_t>();
+    if (logits.defined()) correct += logits.argmax(1).eq(y).sum().item<int64_t>();
     seen += bs;
     auto kept_cpu = kept.cpu();
     kept_n += kept_cpu.sum().item<int64_t>();
@@ -278,10 +314,10 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
   util::Record rec{{"epoch", epoch + 1},
                    {"lr", filter.lr(epoch, last_t, lr_at(o, last_t))},
                    {"train_loss", loss_sum / std::max<int64_t>(seen, 1)},
-                   {"train_accuracy", double(correct) / std::max<int64_t>(seen, 1)},
                    {"kept_fraction", double(kept_n) / std::max<int64_t>(seen, 1)},
                    {"seconds", seconds},
                    {"items_per_second", seen / std::max(seconds, 1e-9)}};
+  if (!w.loss) rec["train_accuracy"] = double(correct) / std::max<int64_t>(seen, 1);
   if (know_clean) {
     rec["label_precision"] = double(kept_clean) / std::max<int64_t>(kept_n, 1);
     rec["clean_recall"] = double(kept_clean) / std::max<int64_t>(clean_seen, 1);
@@ -307,8 +343,10 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   w.init(o, filter->networks(), 0, device);
   int start_epoch = 0;
   if (resuming) {
-    start_epoch = load_checkpoint(ckpt, o, w.nets, *w.optimizer, *filter, result.history);
+    start_epoch =
+        load_checkpoint(ckpt, o, w.nets, w.loss.get(), *w.optimizer, *filter, result.history);
     for (auto& net : w.nets) net->to(device);
+    if (w.loss) w.loss->to(device);
     LOOKALIKE_CHECK_ARG(start_epoch <= o.epochs, "checkpoint '", ckpt, "' has ", start_epoch,
                         " epochs done, more than epochs = ", o.epochs);
   }
@@ -322,6 +360,8 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   lo.shuffle = true;
   lo.seed = o.seed;
   lo.augment = o.augment;
+  lo.sampler = o.sampler;
+  lo.samples_per_class = o.samples_per_class;
   const EpochContext context{
       o,
       train,
@@ -336,15 +376,14 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
     rec["threads"] = threads;
     if (epoch == 0 && cl_seconds > 0) rec["cleaning_seconds"] = cl_seconds;
     if (val.size() > 0) {
-      auto v = evaluate(w.nets[0], val, o.eval_batch_size, o.device);
-      rec["val_loss"] = v["loss"];
-      rec["val_accuracy"] = v["accuracy"];
+      for (const auto& [key, value] : evaluate(w.nets[0], val, o.eval_batch_size, o.device))
+        rec["val_" + key] = value;
     }
     progress.end_line();
     result.history.push_back(rec);
     if (filter->end_epoch(epoch)) w.init(o, filter->networks(), uint64_t(epoch) + 1, device);
     if (!ckpt.empty())
-      save_checkpoint(o.checkpoint_dir, o, w.nets, *w.optimizer, *filter, epoch + 1,
+      save_checkpoint(o.checkpoint_dir, o, w.nets, w.loss.get(), *w.optimizer, *filter, epoch + 1,
                       result.history);
     if (!o.log_path.empty()) append_line(o.log_path, util::to_json_line(rec));
     if (on_epoch && !on_epoch(rec)) break;

@@ -28,8 +28,13 @@ struct LoaderOptions {
   uint64_t seed = 0;             // the order of epoch e is a function of (seed, e) alone
   std::string augment = "none";  // "none", "flip" (horizontal), "flip_crop" (+ 4 px pad-crop)
   int prefetch = 3;              // batches queued ahead
+  // "random" (a permutation; shuffle off: in order) or "class_balanced" (data/sampler.h:
+  // batch_size / samples_per_class classes per batch, samples_per_class images each)
+  std::string sampler = "random";
+  int64_t samples_per_class = 4;
 };
-LOOKALIKE_OPTIONS(LoaderOptions, batch_size, shuffle, drop_last, seed, augment, prefetch)
+LOOKALIKE_OPTIONS(LoaderOptions, batch_size, shuffle, drop_last, seed, augment, prefetch, sampler,
+                  samples_per_class)
 
 /// Iterates one epoch of (images, labels) in batches. images: uint8 or float [N, C, H, W];
 /// labels: int64 [N]. Construction starts the worker; destruction stops it.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "lookalike/data/dataset.h"
+#include "lookalike/metric/options.h"
 #include "lookalike/models/net.h"
 #include "lookalike/noisy/filter.h"
 #include "lookalike/util/json.h"
@@ -41,13 +42,21 @@ struct TrainOptions {
   int freeze_stages = 0;
   double backbone_lr_factor = 1.0;
   int head_warmup_epochs = 0;
+  // Batches: "random" or "class_balanced" (batch_size / samples_per_class classes, each with
+  // samples_per_class images: what pair and triplet losses need).
+  std::string sampler = "random";
+  int64_t samples_per_class = 4;
   models::NetOptions model;
   noisy::FilterOptions filter;  // noisy-label strategy; "none": plain cross-entropy
+  // The objective: "cross_entropy" (the classifier, with the filter) or a metric-learning loss
+  // on the embedding (metric/loss.h) with its miner; the network then has no classifier.
+  metric::MetricOptions metric;
 };
 LOOKALIKE_OPTIONS(TrainOptions, epochs, batch_size, optimizer, lr, momentum, nesterov, weight_decay,
                   schedule, step_size, gamma, warmup_epochs, seed, threads, device, mixed_precision,
                   augment, checkpoint_dir, resume, log_path, progress, eval_batch_size,
-                  freeze_stages, backbone_lr_factor, head_warmup_epochs, model, filter)
+                  freeze_stages, backbone_lr_factor, head_warmup_epochs, sampler, samples_per_class,
+                  model, filter, metric)
 
 /// Checks every option; throws InvalidArgument naming the first bad one.
 void validate(const TrainOptions& options);
@@ -59,7 +68,8 @@ models::NetOptions model_options_from_json(const std::string& json);
 
 struct TrainResult {
   models::Net model{nullptr};
-  /// One record per epoch: epoch, lr, train_loss, train_accuracy, [val_loss, val_accuracy],
+  /// One record per epoch: epoch, lr, train_loss, train_accuracy (classification), [val_loss,
+  /// val_accuracy; or with a metric loss val_precision_at_1, val_r_precision, val_map_at_r],
   /// seconds, items_per_second, kept_fraction (share of samples the loss used), and when the
   /// training set carries clean_labels: label_precision (share of kept samples whose label is
   /// right) and clean_recall (share of right-labelled samples kept).
@@ -85,7 +95,9 @@ class Trainer {
   TrainOptions options_;
 };
 
-/// Classification loss and accuracy of `model` on `set`: {"loss", "accuracy"}.
+/// Classification loss and accuracy of `model` on `set`: {"loss", "accuracy"}; for a network
+/// without a classifier (metric learning), retrieval of the set among itself instead:
+/// {"precision_at_1", "r_precision", "map_at_r"} (eval/retrieval.h).
 util::Record evaluate(models::Net& model, const data::Dataset& set, int64_t batch_size = 1024,
                       const std::string& device = "cpu");
 

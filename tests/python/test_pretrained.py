@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import lookalike
 from lookalike import train
@@ -236,3 +237,47 @@ def test_failed_load_leaves_network_unchanged(tmp_path):
     with pytest.raises(ValueError, match="mis-shaped"):
         m.load_pretrained(str(tmp_path / "half.pt"))
     assert all(torch.equal(before[k], v) for k, v in m.state_dict().items())
+
+
+# --- TorchScript ----------------------------------------------------------------------------------
+class _Tiny(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.bn = torch.nn.BatchNorm2d(8)
+        self.conv2 = torch.nn.Conv2d(8, 16, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return torch.relu(self.conv2(torch.relu(self.bn(self.conv1(x)))))
+
+
+def test_torchscript_backbone_embeds_as_in_python(tmp_path):
+    torch.manual_seed(0)
+    module = _Tiny().eval()
+    with torch.no_grad():
+        module.bn.running_mean.uniform_(-0.5, 0.5), module.bn.running_var.uniform_(0.5, 2)
+    path = tmp_path / "tiny.pt"
+    torch.jit.trace(module, torch.rand(1, 3, 32, 32)).save(str(path))
+    m = train.network(backbone="torchscript", weights=str(path), in_channels=3, input_size=32,
+                      embedding_dim=0)
+    info = m.backbone_info
+    assert info["channels"] == 16 and info["stride"] == 4 and info["stages"] == 1
+    x = torch.rand(5, 3, 32, 32)
+    mean = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
+    std = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+    with torch.no_grad():
+        want = F.normalize(module((x - mean) / std).mean((2, 3)), dim=1)
+    torch.testing.assert_close(m.embed(x), want, rtol=1e-5, atol=1e-6)
+    # Trainable from the C++ loop: a frozen run leaves the module's weights, an open one moves them.
+    y = torch.arange(40) % 4
+    imgs = torch.rand(40, 3, 32, 32)
+    for freeze, moved in ((-1, False), (0, True)):
+        r = lookalike.fit(imgs, y, epochs=1, batch_size=20, backbone="torchscript",
+                          weights=str(path), input_size=32, embedding_dim=8, freeze_stages=freeze,
+                          progress="off")
+        w = r.model.state_dict()["backbone.conv1_weight"]
+        assert torch.equal(w, module.conv1.weight.detach()) is not moved
+    with pytest.raises(OSError, match="not a TorchScript module"):
+        bad = tmp_path / "bad.pt"
+        bad.write_bytes(b"PK\x03\x04 nonsense")
+        train.network(backbone="torchscript", weights=str(bad), in_channels=3)

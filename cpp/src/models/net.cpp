@@ -20,6 +20,8 @@ void validate(const NetOptions& o) {
   LOOKALIKE_CHECK_ARG(backbone_registry().contains(o.backbone), "unknown backbone '", o.backbone,
                       "'; known: ", util::join_names(backbones()));
   LOOKALIKE_CHECK_ARG(o.in_channels >= 0, "in_channels must be >= 0, got ", o.in_channels);
+  LOOKALIKE_CHECK_ARG(o.backbone != "torchscript" || !o.weights.empty(),
+                      "the torchscript backbone needs weights: the file torch.jit.save wrote");
   LOOKALIKE_CHECK_ARG(
       o.backbone == "convnet" ||
           (o.channels == kDefaults.channels && o.blocks_per_stage == kDefaults.blocks_per_stage),
@@ -50,6 +52,9 @@ nlohmann::json backbone_options(const NetOptions& o) {
   if (o.backbone == "convnet") {
     j["channels"] = o.channels;
     j["blocks_per_stage"] = o.blocks_per_stage;
+  } else if (o.backbone == "torchscript") {  // the module file is the weights
+    j["path"] = o.weights;
+    j["input_size"] = o.input_size > 0 ? o.input_size : 224;
   } else if (o.backbone == "mobilenet_v2") {
     j["width_mult"] = o.width_mult;
     // TensorFlow-trained weights expect TF "same" padding (resnet8 always has it).
@@ -136,11 +141,9 @@ void NetImpl::freeze_stages(int64_t n) {
 void NetImpl::train(bool on) {
   torch::nn::Module::train(on);
   if (!on) return;
+  // Frozen stages run in eval mode: batch norm keeps its running statistics.
   for (int64_t i = 0; i < frozen_; ++i)
-    for (auto& m : backbone_->stage(i))
-      for (auto& sub : m->modules(/*include_self=*/true))
-        if (sub->as<torch::nn::BatchNorm2d>() || sub->as<torch::nn::BatchNorm1d>())
-          sub->torch::nn::Module::train(false);
+    for (auto& m : backbone_->stage(i)) m->train(false);
 }
 
 std::vector<torch::Tensor> NetImpl::backbone_parameters() { return backbone_->parameters(); }
@@ -154,7 +157,8 @@ std::vector<torch::Tensor> NetImpl::head_parameters() {
 
 Net make_net(const NetOptions& options) {
   Net net(options);
-  if (!options.weights.empty()) load_pretrained(*net, options.weights);
+  if (!options.weights.empty() && options.backbone != "torchscript")
+    load_pretrained(*net, options.weights);
   return net;
 }
 

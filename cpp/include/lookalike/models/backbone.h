@@ -9,6 +9,7 @@
 //   resnet18/34    ImageNet ResNets of BasicBlocks, resnet50 of Bottlenecks (torchvision's
 //                  layout and parameter names: conv1, bn1, layer1..4)
 //   mobilenet_v2   MobileNetV2 (Sandler et al. 2018; torchvision's layout: features.0..18)
+//   torchscript    a module exported from Python (torch.jit.trace/script + save), one stage
 #include <memory>
 #include <string>
 #include <vector>

@@ -26,7 +26,8 @@ struct NetOptions {
   double width_mult = 1.0;                    // mobilenet_v2 only
   // Pretrained weights loaded into the backbone (and the classifier when its shape matches):
   // a TFLite FlatBuffer (.tflite), a Keras HDF5 file (.h5) or a PyTorch state_dict (.pt/.pth
-  // written by torch.save). Empty: random initialisation. See models/pretrained.h.
+  // written by torch.save). Empty: random initialisation. See models/pretrained.h. For the
+  // torchscript backbone: the module file torch.jit.save wrote.
   std::string weights;
   // Input normalisation: "data" (per-channel mean/std of the training images), "backbone" (the
   // backbone's pretraining statistics, or the weights file's input quantisation) or "auto"

@@ -81,6 +81,59 @@ def product_catalog(root: Optional[str] = None, **options: Any) -> Catalog:
                    root=opts.root or _core.data.default_catalog_root(), skipped=dict(cat.skipped))
 
 
+@dataclass
+class ImageSet:
+    """A labelled image set: ``images`` uint8 ``[N, 3, S, S]``, ``labels`` int64 ``[N]`` (index
+    into ``class_names``), ``paths``, ``skipped`` (rows left out by reason)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    class_names: List[str]
+    paths: List[str]
+    skipped: Dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index: torch.Tensor) -> "ImageSet":
+        """The items at ``index`` (int64), class names unchanged."""
+        index = as_tensor(index, "index", torch.int64, dim=1)
+        return ImageSet(self.images[index], self.labels[index], self.class_names,
+                        [self.paths[i] for i in index.tolist()], dict(self.skipped))
+
+
+def image_sets() -> List[str]:
+    """The image sets ``image_set`` reads (from C++)."""
+    return list(_core.data.image_sets())
+
+
+def image_set(set: str = "grocery", **options: Any) -> ImageSet:
+    """A labelled image set through the one C++ reader (``data/image_set.h``): ``grocery``
+    (``split`` train/val/test/iconic, ``class_level`` fine/coarse), ``fashion_products``
+    (``class_columns``, default articleType and baseColour), ``folder`` (``root``: one folder per
+    class) or ``csv`` (``root``: the CSV file; ``path_column``, ``class_columns``,
+    ``image_root``); for every set ``image_size``, ``max_per_class``, ``min_class_size``,
+    ``threads``, ``bad_image``. An option the set does not read is an error.
+
+    >>> s = image_set("grocery", split="iconic", image_size=32)
+    >>> tuple(s.images.shape), s.class_names[int(s.labels[0])]
+    ((81, 3, 32, 32), 'Golden-Delicious')
+    """
+    options = {k: "" if v is None and k in ("root", "image_root") else v for k, v in options.items()}
+    opts = make(_core.data.ImageSetOptions, options, set=set, where="image_set")
+    r = _core.data.read_image_set(opts)
+    return ImageSet(r.images, r.labels, list(r.class_names), list(r.paths), dict(r.skipped))
+
+
+def class_split(labels: Any, fraction: float, seed: int = 0) -> Dict[str, torch.Tensor]:
+    """The classes split at random (``data::class_split``): ``round(k * fraction)`` of the k classes
+    first. Returns ``first``/``second`` (item indices), ``first_labels``/``second_labels``
+    (renumbered from 0) and ``first_classes``/``second_classes`` (the original label of each)."""
+    labels = as_tensor(labels, "labels", torch.int64, dim=1)
+    keys = ("first", "second", "first_labels", "second_labels", "first_classes", "second_classes")
+    return dict(zip(keys, _core.data.class_split(labels, float(fraction), int(seed))))
+
+
 def random_split(n: int, fraction: float, seed: int = 0,
                  labels: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """Seeded split of ``range(n)`` into ``round(n * fraction)`` indices and the rest (both

@@ -6,6 +6,7 @@
 #include "lookalike/data/data_dir.h"
 #include "lookalike/data/idx.h"
 #include "lookalike/data/image_io.h"
+#include "lookalike/data/image_set.h"
 #include "lookalike/data/labels.h"
 #include "lookalike/data/split.h"
 #include "options.h"
@@ -77,6 +78,27 @@ void bind_data(py::module_& m) {
         return py::make_tuple(s.first, s.second);
       },
       py::arg("n"), py::arg("fraction"), py::arg("seed"), py::arg("labels") = py::none());
+  d.def(
+      "class_split",
+      [](const torch::Tensor& labels, double fraction, uint64_t seed) {
+        ClassSplit s = class_split(labels, fraction, seed);
+        return py::make_tuple(s.items.first, s.items.second, s.first_labels, s.second_labels,
+                              s.first_classes, s.second_classes);
+      },
+      py::arg("labels"), py::arg("fraction"), py::arg("seed"),
+      "(first items, second items, first labels, second labels, first classes, second classes): "
+      "data::class_split");
+
+  bind_options<ImageSetOptions>(d, "ImageSetOptions", "the labelled image-set reader");
+  py::class_<ImageSet>(d, "ImageSet")
+      .def_readonly("images", &ImageSet::images)
+      .def_readonly("labels", &ImageSet::labels)
+      .def_readonly("class_names", &ImageSet::class_names)
+      .def_readonly("paths", &ImageSet::paths)
+      .def_readonly("skipped", &ImageSet::skipped);
+  d.def("image_sets", &image_sets);
+  d.def("read_image_set", &read_image_set, py::arg("options"),
+        py::call_guard<py::gil_scoped_release>());
 }
 
 }  // namespace lookalike::python

@@ -39,4 +39,44 @@ Split random_split(int64_t n, double first_fraction, uint64_t seed, const torch:
   return {to_tensor(first), to_tensor(second)};
 }
 
+ClassSplit class_split(const torch::Tensor& labels, double first_fraction, uint64_t seed) {
+  LOOKALIKE_CHECK_ARG(labels.defined() && labels.dim() == 1 && labels.scalar_type() == torch::kLong,
+                      "class_split: labels must be int64 [n]");
+  LOOKALIKE_CHECK_ARG(first_fraction >= 0.0 && first_fraction <= 1.0,
+                      "class_split: fraction must be in [0, 1], got ", first_fraction);
+  const auto l = labels.contiguous();
+  const int64_t* y = l.data_ptr<int64_t>();
+  std::map<int64_t, int64_t> side;  // class -> 0 (first) / 1 (second), then its new label
+  for (int64_t i = 0; i < l.numel(); ++i)
+    if (y[i] >= 0) side[y[i]] = 0;
+  LOOKALIKE_CHECK_ARG(!side.empty(), "class_split: no labelled item");
+  std::vector<int64_t> classes;
+  for (const auto& [c, unused] : side) classes.push_back(c);
+  const auto perm = util::permutation(static_cast<int64_t>(classes.size()), seed);
+  const auto k = static_cast<size_t>(std::llround(first_fraction * double(classes.size())));
+  for (size_t i = 0; i < perm.size(); ++i) side[classes[size_t(perm[i])]] = i < k ? 0 : 1;
+  std::vector<int64_t> ids[2], classes_of[2], new_label(classes.size());
+  for (size_t c = 0; c < classes.size(); ++c) {  // in order of class id
+    auto& side_classes = classes_of[side[classes[c]]];
+    new_label[c] = static_cast<int64_t>(side_classes.size());
+    side_classes.push_back(classes[c]);
+  }
+  std::map<int64_t, size_t> position;
+  for (size_t c = 0; c < classes.size(); ++c) position[classes[c]] = c;
+  std::vector<int64_t> relabelled[2];
+  for (int64_t i = 0; i < l.numel(); ++i) {
+    if (y[i] < 0) continue;
+    const size_t c = position[y[i]];
+    const auto s = side[y[i]];
+    ids[s].push_back(i);
+    relabelled[s].push_back(new_label[c]);
+  }
+  auto t = [](const std::vector<int64_t>& v) { return torch::tensor(v, torch::kLong); };
+  return {{t(ids[0]), t(ids[1])},
+          t(relabelled[0]),
+          t(relabelled[1]),
+          t(classes_of[0]),
+          t(classes_of[1])};
+}
+
 }  // namespace lookalike::data

@@ -16,4 +16,17 @@ struct Split {
 Split random_split(int64_t n, double first_fraction, uint64_t seed,
                    const torch::Tensor& labels = {});
 
+/// A split by class (the zero-shot protocol of metric learning: no class on both sides). Of the k
+/// classes present in `labels` (int64 [n]; negative labels belong to no class and go nowhere),
+/// round(k * first_fraction) chosen at random by `seed` go first.
+///   items:          the item indices of each side (sorted);
+///   first_labels:   int64 [items.first.numel()], renumbered 0 .. k1 - 1 in order of class id;
+///   first_classes:  int64 [k1], the original label of each new one (second_*: the same).
+struct ClassSplit {
+  Split items;
+  torch::Tensor first_labels, second_labels;
+  torch::Tensor first_classes, second_classes;
+};
+ClassSplit class_split(const torch::Tensor& labels, double first_fraction, uint64_t seed);
+
 }  // namespace lookalike::data

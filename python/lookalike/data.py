@@ -134,6 +134,13 @@ def class_split(labels: Any, fraction: float, seed: int = 0) -> Dict[str, torch.
     return dict(zip(keys, _core.data.class_split(labels, float(fraction), int(seed))))
 
 
+def select_classes(labels: Any, classes: Any) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(indices, renumbered labels) of the items whose label is in ``classes`` (int64, distinct):
+    a class split made on one set applied to another (``data::select_classes``)."""
+    return _core.data.select_classes(as_tensor(labels, "labels", torch.int64, dim=1),
+                                     as_tensor(classes, "classes", torch.int64, dim=1))
+
+
 def random_split(n: int, fraction: float, seed: int = 0,
                  labels: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """Seeded split of ``range(n)`` into ``round(n * fraction)`` indices and the rest (both

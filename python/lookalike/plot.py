@@ -216,3 +216,41 @@ def image_pairs(images: torch.Tensor, pairs: Sequence[Tuple[int, int]], captions
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def grouped_bars(values: Dict[str, Dict[str, float]], title: str = "", ylabel: str = "score"):
+    """values[row][metric] as bars grouped by metric, one colour per row (0..1 scores)."""
+    plt = _plt()
+    rows = list(values)
+    metrics = list(values[rows[0]]) if rows else []
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(metrics) * max(1, len(rows)) / 2), 4))
+    width = 0.8 / max(1, len(rows))
+    for i, row in enumerate(rows):
+        xs = [m + (i - (len(rows) - 1) / 2) * width for m in range(len(metrics))]
+        ax.bar(xs, [values[row].get(k, 0.0) or 0.0 for k in metrics], width, label=row)
+    ax.set_xticks(range(len(metrics)))
+    ax.set_xticklabels(metrics, fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.0)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def metric_curves(histories: Dict[str, List[Dict[str, float]]], key: str, title: str = ""):
+    """history[key] per epoch, one line per run (runs without the key are left out)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, h in histories.items():
+        pts = [(r["epoch"], r[key]) for r in h if key in r]
+        if pts:
+            ax.plot(*zip(*pts), "o-", label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(key)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -20,6 +20,7 @@ def resolve(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = ()) -
     study = studies.get(name)
     cfg = config.merge(study.DEFAULTS, raw)
     config.check_applies(cfg, study.DEFAULTS, study.APPLIES)
+    study.check(cfg)
     return cfg
 
 

@@ -89,6 +89,9 @@ void bind_data(py::module_& m) {
       "(first items, second items, first labels, second labels, first classes, second classes): "
       "data::class_split");
 
+  d.def("select_classes", &select_classes, py::arg("labels"), py::arg("classes"),
+        "(indices, renumbered labels) of the items whose class is listed: data::select_classes");
+
   bind_options<ImageSetOptions>(d, "ImageSetOptions", "the labelled image-set reader");
   py::class_<ImageSet>(d, "ImageSet")
       .def_readonly("images", &ImageSet::images)

@@ -134,3 +134,14 @@ def test_class_split_properties():
     assert len(splits) > 3  # the seed moves classes
     with pytest.raises(ValueError, match="no labelled item"):
         data.class_split(torch.full((3,), -1), 0.5)
+
+
+def test_select_classes_renumbers_by_position():
+    y = torch.tensor([4, 2, 9, 4, 7, 2])
+    idx, lab = data.select_classes(y, torch.tensor([2, 4]))
+    assert idx.tolist() == [0, 1, 3, 5] and lab.tolist() == [1, 0, 1, 0]
+    s = data.class_split(y, 0.5, seed=1)
+    idx, lab = data.select_classes(y, s["second_classes"])
+    assert torch.equal(idx, s["second"]) and torch.equal(lab, s["second_labels"])
+    with pytest.raises(ValueError, match="listed twice"):
+        data.select_classes(y, torch.tensor([2, 2]))

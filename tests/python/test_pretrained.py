@@ -174,6 +174,25 @@ def test_keras_h5_without_the_expected_layers(tmp_path):
 
 
 @needs_weights
+def test_tflite_fine_tuning_keeps_the_folded_batch_norm():
+    """TFLite weights have batch norm folded into the convolutions (identity statistics): batch
+    statistics in training would replace the pretrained function, so batch_norm "auto" keeps the
+    backbone's batch norm in eval mode; "train" is what changes it."""
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(32, 3, 40, 40, generator=g) * 255).to(torch.uint8)
+    y = torch.arange(32) % 4
+    kw = dict(backbone="mobilenet_v2", weights=str(TFLITE), embedding_dim=0, epochs=1, batch_size=16,
+              lr=1e-9, freeze_stages=5, progress="off")
+    ref = train.network(backbone="mobilenet_v2", in_channels=3, weights=str(TFLITE), embedding_dim=0, num_classes=4)
+    for mode, kept in (("auto", True), ("frozen", True), ("train", False)):
+        got = lookalike.fit(x, y, batch_norm=mode, **kw).model
+        sd = got.state_dict()
+        assert torch.all(sd["backbone.features.17.conv.1.1.running_mean"] == 0) == kept, mode
+        same = torch.allclose(got.embed(x), ref.embed(x), atol=1e-4)
+        assert same == kept, mode
+
+
+@needs_weights
 def test_shipped_resnet8_loads_every_layer():
     torch.manual_seed(0)
     fresh = train.network(backbone="resnet8", in_channels=3, embedding_dim=0, num_classes=10)

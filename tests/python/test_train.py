@@ -79,14 +79,14 @@ def _changed(before, after, prefix):
     return {k: not torch.equal(before[k], after[k]) for k in keys}
 
 
-@pytest.mark.parametrize("case", ["frozen", "first_stage", "zero_backbone_lr", "warmup"])
+@pytest.mark.parametrize("case", ["frozen", "first_stage", "zero_backbone_lr", "warmup", "frozen_bn"])
 def test_fine_tuning_controls(small_set, case):
     x, y = small_set
     kw = dict(epochs=2, batch_size=64, lr=3e-3, channels=[8, 16], embedding_dim=16, progress="off",
               seed=5, optimizer="sgd")
     kw.update({"frozen": dict(freeze_stages=-1), "first_stage": dict(freeze_stages=1),
                "zero_backbone_lr": dict(backbone_lr_factor=0.0),
-               "warmup": dict(head_warmup_epochs=1)}[case])
+               "warmup": dict(head_warmup_epochs=1), "frozen_bn": dict(batch_norm="frozen")}[case])
     torch.manual_seed(5)  # the Trainer seeds its first network with `seed`: the same start
     start = train.network(channels=[8, 16], embedding_dim=16, in_channels=1, num_classes=10)
     before = start.state_dict()
@@ -104,6 +104,10 @@ def test_fine_tuning_controls(small_set, case):
     elif case == "zero_backbone_lr":  # no weight moves, but batch norm still learns statistics
         assert not stage0["backbone.features.0.weight"] and not stage1["backbone.features.5.weight"]
         assert stage0["backbone.features.1.running_mean"] and stage1["backbone.features.5.running_var"]
+    elif case == "frozen_bn":  # weights and BN scale/shift learn, running statistics do not
+        for stage in (stage0, stage1):
+            assert all(v for k, v in stage.items() if not k.endswith(("running_mean", "running_var")))
+            assert not any(v for k, v in stage.items() if k.endswith(("running_mean", "running_var")))
     else:  # the head alone in epoch 1, everything in epoch 2
         assert all(stage0.values()) and all(stage1.values())
 
@@ -116,6 +120,8 @@ def test_fine_tuning_bad_options(small_set):
         lookalike.fit(x[:64], y[:64], epochs=1, backbone="resnet20", channels=[8], progress="off")
     with pytest.raises(ValueError, match="unknown backbone 'resnet9'"):
         lookalike.fit(x[:64], y[:64], epochs=1, backbone="resnet9", progress="off")
+    with pytest.raises(ValueError, match="batch_norm must be 'auto', 'train' or 'frozen'"):
+        lookalike.fit(x[:64], y[:64], epochs=1, batch_norm="eval", progress="off")
     with pytest.raises(ValueError, match="head_warmup_epochs"):
         lookalike.fit(x[:64], y[:64], epochs=1, head_warmup_epochs=1, progress="off")
     with pytest.raises(ValueError, match="at least 32 x 32"):  # 28 x 28 images into MobileNetV2

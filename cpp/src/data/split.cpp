@@ -79,4 +79,28 @@ ClassSplit class_split(const torch::Tensor& labels, double first_fraction, uint6
           t(classes_of[1])};
 }
 
+std::pair<torch::Tensor, torch::Tensor> select_classes(const torch::Tensor& labels,
+                                                       const torch::Tensor& classes) {
+  auto int64_vector = [](const torch::Tensor& t, const char* name) {
+    LOOKALIKE_CHECK_ARG(t.defined() && t.dim() == 1 && t.scalar_type() == torch::kLong,
+                        "select_classes: ", name, " must be int64 [n]");
+    auto c = t.contiguous();
+    return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+  };
+  const auto y = int64_vector(labels, "labels");
+  const auto cls = int64_vector(classes, "classes");
+  std::map<int64_t, int64_t> position;
+  for (size_t i = 0; i < cls.size(); ++i)
+    LOOKALIKE_CHECK_ARG(position.emplace(cls[i], int64_t(i)).second, "select_classes: class ",
+                        cls[i], " is listed twice");
+  std::vector<int64_t> index, renumbered;
+  for (size_t i = 0; i < y.size(); ++i) {
+    auto it = position.find(y[i]);
+    if (it == position.end()) continue;
+    index.push_back(static_cast<int64_t>(i));
+    renumbered.push_back(it->second);
+  }
+  return {torch::tensor(index, torch::kLong), torch::tensor(renumbered, torch::kLong)};
+}
+
 }  // namespace lookalike::data

@@ -138,12 +138,20 @@ void NetImpl::freeze_stages(int64_t n) {
   train(is_training());
 }
 
+void NetImpl::freeze_batch_norm(bool on) {
+  bn_frozen_ = on;
+  train(is_training());
+}
+
 void NetImpl::train(bool on) {
   torch::nn::Module::train(on);
   if (!on) return;
   // Frozen stages run in eval mode: batch norm keeps its running statistics.
   for (int64_t i = 0; i < frozen_; ++i)
     for (auto& m : backbone_->stage(i)) m->train(false);
+  if (bn_frozen_)
+    for (auto& m : backbone_->modules(/*include_self=*/false))
+      if (m->as<torch::nn::BatchNorm2d>() || m->as<torch::nn::BatchNorm1d>()) m->train(false);
 }
 
 std::vector<torch::Tensor> NetImpl::backbone_parameters() { return backbone_->parameters(); }

@@ -1,5 +1,6 @@
 #include "networks.h"
 
+#include "lookalike/models/pretrained.h"
 #include "lookalike/util/rng.h"
 
 namespace lookalike::train::detail {
@@ -14,6 +15,9 @@ Networks::Networks(const data::Dataset& train) {
 
 void Networks::init(const TrainOptions& o, int count, uint64_t round, const torch::Device& device) {
   nets.clear();
+  bn_frozen_ = o.batch_norm == "frozen" || (o.batch_norm == "auto" && !o.model.weights.empty() &&
+                                            o.model.backbone != "torchscript" &&
+                                            models::weights_format(o.model.weights) == "tflite");
   std::vector<torch::Tensor> backbone, head;
   for (int i = 0; i < count; ++i) {
     torch::manual_seed(i == 0 && round == 0 ? o.seed
@@ -60,6 +64,7 @@ void Networks::set_lr(double lr) {
 void Networks::begin_epoch(const TrainOptions& o, int epoch) {
   for (auto& net : nets) {
     net->freeze_stages(epoch < o.head_warmup_epochs ? -1 : o.freeze_stages);
+    net->freeze_batch_norm(bn_frozen_);
     net->train();
   }
   if (loss) loss->train();

@@ -45,6 +45,7 @@ class Networks {
   torch::Tensor mean_, std_;
   int64_t classes_ = 0;
   std::vector<double> lr_factors_;  // per parameter group
+  bool bn_frozen_ = false;  // the backbone's batch norm in eval mode (TrainOptions::batch_norm)
 };
 
 }  // namespace lookalike::train::detail

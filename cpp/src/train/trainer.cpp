@@ -139,6 +139,8 @@ void validate(const TrainOptions& o) {
                       "backbone_lr_factor must be >= 0, got ", o.backbone_lr_factor);
   LOOKALIKE_CHECK_ARG(o.head_warmup_epochs >= 0 && o.head_warmup_epochs < o.epochs,
                       "head_warmup_epochs must be in [0, epochs), got ", o.head_warmup_epochs);
+  LOOKALIKE_CHECK_ARG(o.batch_norm == "auto" || o.batch_norm == "train" || o.batch_norm == "frozen",
+                      "batch_norm must be 'auto', 'train' or 'frozen', got '", o.batch_norm, "'");
   LOOKALIKE_CHECK_ARG(o.sampler == "random" || o.sampler == "class_balanced",
                       "sampler must be 'random' or 'class_balanced', got '", o.sampler, "'");
   LOOKALIKE_CHECK_ARG(o.samples_per_class >= 2, "samples_per_class must be at least 2, got ",

@@ -7,8 +7,9 @@ from .base import Output, Study, subset
 from .dedup_recall import DedupRecall, RecallStudy
 from .fmnist_baseline import FmnistBaseline
 from .noisy_labels import NoisyLabels
+from .visual_search import VisualSearch
 
-STUDIES: Dict[str, Study] = {s.name: s for s in (DedupRecall(), FmnistBaseline(), NoisyLabels())}
+STUDIES: Dict[str, Study] = {s.name: s for s in (DedupRecall(), FmnistBaseline(), NoisyLabels(), VisualSearch())}
 
 __all__ = ["Output", "RecallStudy", "STUDIES", "Study", "get", "subset"]
 

@@ -80,6 +80,10 @@ class Study:
     DEFAULTS: Dict[str, Any] = {}
     APPLIES: Sequence[AppliesRule] = ()
 
+    def check(self, cfg: Dict[str, Any]) -> None:
+        """Checks what the defaults cannot (entries of lists, options read by C++ structs) before
+        anything runs; raises ValueError naming the key. Nothing to check by default."""
+
     def run(self, cfg: Dict[str, Any], out: Output) -> Dict[str, Any]:
         raise NotImplementedError
 

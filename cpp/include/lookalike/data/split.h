@@ -29,4 +29,10 @@ struct ClassSplit {
 };
 ClassSplit class_split(const torch::Tensor& labels, double first_fraction, uint64_t seed);
 
+/// The items of `labels` (int64 [n]) whose class is one of `classes` (int64 [k], distinct), in
+/// order: (indices int64 [m], labels int64 [m] renumbered as the class's position in `classes`).
+/// Applies a class split made on one set (e.g. a catalogue) to another (its photos).
+std::pair<torch::Tensor, torch::Tensor> select_classes(const torch::Tensor& labels,
+                                                       const torch::Tensor& classes);
+
 }  // namespace lookalike::data

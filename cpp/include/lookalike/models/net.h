@@ -72,7 +72,13 @@ class NetImpl : public torch::nn::Module {
   /// statistics kept) even while the network trains. n = -1 freezes the whole backbone.
   void freeze_stages(int64_t n);
   int64_t frozen_stages() const { return frozen_; }
-  /// Sets training mode; frozen stages' batch norm stays in eval mode.
+  /// With on, every batch norm of the backbone stays in eval mode while the network trains (its
+  /// running statistics kept, its scale and shift still learnt): what weights whose batch norm
+  /// was folded into the convolutions (TFLite) need, since batch statistics would replace them.
+  void freeze_batch_norm(bool on);
+  bool batch_norm_frozen() const { return bn_frozen_; }
+  /// Sets training mode; frozen stages' batch norm (all of it, with freeze_batch_norm) stays in
+  /// eval mode.
   void train(bool on = true) override;
 
   Backbone& backbone() { return *backbone_; }
@@ -93,6 +99,7 @@ class NetImpl : public torch::nn::Module {
   torch::nn::Linear classifier_{nullptr};
   torch::Tensor mean_, std_;
   int64_t frozen_ = 0;
+  bool bn_frozen_ = false;
 };
 TORCH_MODULE(Net);
 

@@ -42,6 +42,10 @@ struct TrainOptions {
   int freeze_stages = 0;
   double backbone_lr_factor = 1.0;
   int head_warmup_epochs = 0;
+  // The backbone's batch norm while training: "train" (batch statistics), "frozen" (eval mode:
+  // running statistics kept, scale and shift learnt), "auto" (frozen for weights whose batch
+  // norm is folded into the convolutions, i.e. TFLite; else train).
+  std::string batch_norm = "auto";
   // Batches: "random" or "class_balanced" (batch_size / samples_per_class classes, each with
   // samples_per_class images: what pair and triplet losses need).
   std::string sampler = "random";
@@ -55,8 +59,8 @@ struct TrainOptions {
 LOOKALIKE_OPTIONS(TrainOptions, epochs, batch_size, optimizer, lr, momentum, nesterov, weight_decay,
                   schedule, step_size, gamma, warmup_epochs, seed, threads, device, mixed_precision,
                   augment, checkpoint_dir, resume, log_path, progress, eval_batch_size,
-                  freeze_stages, backbone_lr_factor, head_warmup_epochs, sampler, samples_per_class,
-                  model, filter, metric)
+                  freeze_stages, backbone_lr_factor, head_warmup_epochs, batch_norm, sampler,
+                  samples_per_class, model, filter, metric)
 
 /// Checks every option; throws InvalidArgument naming the first bad one.
 void validate(const TrainOptions& options);

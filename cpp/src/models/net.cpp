@@ -53,7 +53,7 @@ nlohmann::json backbone_options(const NetOptions& o) {
     j["channels"] = o.channels;
     j["blocks_per_stage"] = o.blocks_per_stage;
   } else if (o.backbone == "torchscript") {  // the module file is the weights
-    j["path"] = o.weights;
+    j["path"] = resolve_weights_path(o.weights);
     j["input_size"] = o.input_size > 0 ? o.input_size : 224;
   } else if (o.backbone == "mobilenet_v2") {
     j["width_mult"] = o.width_mult;

@@ -35,6 +35,12 @@ struct PretrainedReport {
 /// The network is left as it was when the load fails.
 PretrainedReport load_pretrained(NetImpl& net, const std::string& path);
 
+/// `weights` with a leading "{pretrained}/" replaced by the shared pretrained-weights folder
+/// ($LOOKALIKE_DATA/pretrained or ../shared/data/pretrained searched upwards; FileError when not
+/// found), so configs and saved options name the shipped weights wherever the data is. Other
+/// paths are returned as they are.
+std::string resolve_weights_path(const std::string& weights);
+
 /// The format of `path` by its first bytes: "tflite", "keras_h5", "state_dict" or "" (unknown).
 std::string weights_format(const std::string& path);
 

@@ -1,7 +1,11 @@
-// "image": the Trainer's CNN trained on the fit rows' photos to predict their group (or an
-// attribute column such as the article type); its L2-normalised embeddings searched through a
+// "image": the Trainer's network (any backbone, pretrained weights, fine-tuning controls, a
+// metric loss) trained on the fit rows' photos to predict their group (or an attribute column
+// such as the article type), or with "train": false the network as built and loaded (a
+// pretrained backbone's own embeddings); its L2-normalised embeddings searched through a
 // VectorIndex.
 #include <torch/torch.h>
+
+#include <algorithm>
 
 #include "lookalike/data/labels.h"
 #include "lookalike/dedup/pipeline.h"
@@ -14,13 +18,20 @@ namespace lookalike::dedup::detail {
 namespace {
 class ImagePipeline : public CandidatePipeline {
  public:
-  ImagePipeline(train::TrainOptions o, std::string label, VectorSearch how)
-      : o_(std::move(o)), label_(std::move(label)), how_(std::move(how)) {}
+  ImagePipeline(train::TrainOptions o, std::string label, bool train, VectorSearch how)
+      : o_(std::move(o)), label_(std::move(label)), train_(train), how_(std::move(how)) {}
 
   void fit(const Listings& items, const torch::Tensor& groups,
            const torch::Tensor& fit_rows) override {
     LOOKALIKE_CHECK_ARG(items.images.defined() && items.images.numel() > 0,
                         "pipeline 'image' needs listings with images");
+    if (!train_) {
+      auto net_options = o_.model;
+      if (net_options.in_channels <= 0) net_options.in_channels = items.images.size(1);
+      auto net = models::make_net(net_options);
+      embeddings_ = models::infer(net, items.images, 256, o_.device).embeddings;
+      return;
+    }
     // The class of each fit row: its group, or its value of an attribute column (codes by first
     // appearance); then numbered 0.. over the fit rows.
     torch::Tensor values;
@@ -51,12 +62,14 @@ class ImagePipeline : public CandidatePipeline {
   }
   torch::Tensor embeddings() const override { return embeddings_; }
   util::OptionsJson info() const override {
+    if (!train_) return {{"trained", false}};
     return {{"history", history_json(history_)}, {"classes", classes_}, {"label", label_}};
   }
 
  private:
   train::TrainOptions o_;
   std::string label_;
+  bool train_ = true;
   VectorSearch how_;
   torch::Tensor embeddings_;
   std::vector<util::Record> history_;
@@ -73,10 +86,25 @@ static std::unique_ptr<CandidatePipeline> make_image_pipeline(const nlohmann::js
     label = rest["label"].get<std::string>();
     rest.erase("label");
   }
+  bool train = true;
+  if (rest.contains("train")) {
+    LOOKALIKE_CHECK_ARG(rest["train"].is_boolean(), "option 'image.train' must be true or false");
+    train = rest["train"].get<bool>();
+    rest.erase("train");
+  }
+  if (!train) {  // only the network's options (and the device) are read
+    const auto net_names = util::option_names<models::NetOptions>();
+    for (const auto& item : rest.items())
+      LOOKALIKE_CHECK_ARG(item.key() == "device" || std::find(net_names.begin(), net_names.end(),
+                                                              item.key()) != net_names.end(),
+                          "image.train false: option 'image.", item.key(),
+                          "' does not apply (only the network's options and device do)");
+    LOOKALIKE_CHECK_ARG(label == "group", "image.train false: option 'image.label' does not apply");
+  }
   train::TrainOptions o;
   util::options_update_flat(rest, o, "image");
   train::validate(o);
-  return std::make_unique<ImagePipeline>(std::move(o), std::move(label), std::move(how));
+  return std::make_unique<ImagePipeline>(std::move(o), std::move(label), train, std::move(how));
 }
 
 LOOKALIKE_REGISTER(pipeline_registry(), "image", make_image_pipeline)

@@ -1,5 +1,7 @@
 #include "lookalike/models/pretrained.h"
 
+#include "lookalike/data/data_dir.h"
+
 #include <torch/torch.h>
 
 #include "lookalike/error.h"
@@ -83,7 +85,19 @@ PretrainedReport LoadPlan::apply(NetImpl& net, const std::string& format) const 
 
 }  // namespace detail
 
-std::string weights_format(const std::string& path) {
+std::string resolve_weights_path(const std::string& weights) {
+  const std::string tag = "{pretrained}/";
+  if (weights.compare(0, tag.size(), tag) != 0) return weights;
+  const std::string folder = data::shared_data_dir("pretrained");
+  LOOKALIKE_CHECK_FILE(!folder.empty(), "weights '", weights,
+                       "': the shared pretrained folder was not found (set LOOKALIKE_DATA to the "
+                       "folder holding pretrained/)");
+  return util::join_path(folder, weights.substr(tag.size()));
+}
+
+std::string weights_format(const std::string& weights) {
+  const std::string path = resolve_weights_path(weights);
+  LOOKALIKE_CHECK_FILE(util::file_exists(path), "weights file '", path, "' does not exist");
   const std::string head = util::read_file(path).substr(0, 8);
   if (head.size() >= 8 && head.compare(4, 4, "TFL3") == 0) return "tflite";
   if (head.size() >= 8 && head == std::string("\x89HDF\r\n\x1a\n", 8)) return "keras_h5";
@@ -91,7 +105,8 @@ std::string weights_format(const std::string& path) {
   return "";
 }
 
-PretrainedReport load_pretrained(NetImpl& net, const std::string& path) {
+PretrainedReport load_pretrained(NetImpl& net, const std::string& weights) {
+  const std::string path = resolve_weights_path(weights);
   LOOKALIKE_CHECK_FILE(util::file_exists(path), "weights file '", path, "' does not exist");
   const std::string content = util::read_file(path);
   const std::vector<char> bytes(content.begin(), content.end());

@@ -243,12 +243,16 @@ def test_study_small_amazon_google(tmp_path):
 
 @needs_xapian
 @pytest.mark.skipif(not FASHION_IMG.exists() or not lookalike.build_info()["opencv"], reason="needs images + OpenCV")
-def test_study_small_fashion_simulated(tmp_path):
+@pytest.mark.parametrize("image", [["image.epochs=1"], ["image.train=false", "image.label=group", "image.epochs=8",
+                                                        "image.freeze_stages=0", "image.lr=0.001"]])
+def test_study_small_fashion_simulated(tmp_path, image):
     m = runner.run(str(ROOT / "experiments" / "dedup_fashion.yaml"),
                    ["ns=[1,5,10]", "text.epochs=1", "text.dim=64", "data.limit=240", "data.image_size=32",
-                    "data.relist.originals=80", "image.epochs=1", "image.channels=[8,16]", "queries=100",
-                    "threads=2"], out=str(tmp_path))
+                    "data.relist.originals=80", "queries=100", "threads=2"] + image, out=str(tmp_path))
     _check_report(m, tmp_path, ["bm25", "text", "image"])
+    info = m["pipelines"]["image"] if "pipelines" in m else {}
+    if "image.train=false" in image:  # the pretrained backbone as loaded: nothing trained
+        assert info.get("trained") is False, info
     assert m["data"]["simulated_groups"] is True and "SIMULATED" in (tmp_path / "report.md").read_text()
     assert (tmp_path / "gallery.png").exists()
 
@@ -262,6 +266,10 @@ def test_study_bad_config(tmp_path):
         dedup.make_pipeline("bm25", k_1=1.0)
     with pytest.raises(ValueError, match=r"unknown option 'image.chanels'"):
         dedup.make_pipeline("image", chanels=[8])
+    with pytest.raises(ValueError, match=r"image.train false: option 'image.epochs' does not apply"):
+        dedup.make_pipeline("image", train=False, epochs=3)
+    with pytest.raises(ValueError, match=r"image.train false: option 'image.label' does not apply"):
+        dedup.make_pipeline("image", train=False, label="articleType")
     with pytest.raises(ValueError, match="pipeline 'phash' takes no options"):
         dedup.make_pipeline("phash", n=3)
     assert dedup.pipelines() == list(lookalike._core.dedup.pipelines()) == ["bm25", "image", "phash", "text"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from .. import _core, dedup
+from .. import _core, dedup, train
 from ..options import defaults, make
 from .base import Output, Study
 from .dedup_report import plots_and_report
@@ -48,11 +48,19 @@ DEFAULTS: Dict[str, Any] = {
     "bm25": defaults(_core.dedup.Bm25Options),
     "text": {**{k: v for k, v in defaults(_core.dedup.TextEncoderOptions, flat=True).items() if k not in ("seed", "device")},
              "dim": 256, "index": "Flat"},
-    "image": {"label": "group", "epochs": 8, "batch_size": 64, "lr": 0.001, "channels": [32, 64, 128],
-              "embedding_dim": 128, "augment": "flip", "index": "Flat", "progress": "off"},
+    # the Trainer's options (any backbone, pretrained weights, fine-tuning, a metric loss), the class
+    # each photo learns ("group" or an attribute column), or train: false (the network as loaded)
+    "image": {**{k: v for k, v in train.default_options().items()
+                 if k not in ("seed", "threads", "checkpoint_dir", "resume", "log_path")},
+              "label": "group", "train": True, "epochs": 8, "batch_size": 64, "lr": 0.001,
+              "channels": [32, 64, 128], "embedding_dim": 128, "augment": "flip", "index": "Flat",
+              "progress": "off"},
     "phash": {},
 }
 _PIPELINE_SECTIONS = ("bm25", "text", "image", "phash")
+_NET_KEYS = list(_core.train.TrainOptions().to_dict()["model"])
+# image.train false reads the network's options only: every training option keeps its default.
+_IMAGE_TRAINING = [k for k in DEFAULTS["image"] if k not in (*_NET_KEYS, "device", "index", "search", "train")]
 
 # Options that only some variants read (found by reading run() and load() for every key): each
 # is an error when set while the variant ignores it.
@@ -65,6 +73,7 @@ APPLIES = [
      "the listings have images (fashion_products, or listings with image_col / image_pattern)"),
     *[([name], lambda c, name=name: name in c["pipelines"], f"'{name}' is among the pipelines")
       for name in ("bm25", "text", "image", "phash")],
+    ([f"image.{k}" for k in _IMAGE_TRAINING], lambda c: c["image"]["train"], "image.train is true"),
     (["matcher.n", "matcher.l2"], lambda c: c["matcher"]["enabled"] and not c["matcher"]["from"],
      "the matcher is fitted here (matcher.enabled, no matcher.from)"),
     (["matcher.numeric_attrs", "matcher.from"], lambda c: c["matcher"]["enabled"], "matcher.enabled"),
@@ -110,6 +119,14 @@ def load(cfg: Dict[str, Any]) -> dedup.Listings:
                           relist=d.get("relist"), seed=int(cfg["seed"]), threads=int(cfg["threads"]))
 
 
+def _section(cfg: Dict[str, Any], name: str) -> Dict[str, Any]:
+    """A pipeline's options as make_pipeline takes them (image.train false: no training option)."""
+    section = dict(cfg.get(name) or {})
+    if name == "image" and not section.get("train", True):
+        section = {k: v for k, v in section.items() if k not in _IMAGE_TRAINING}
+    return section
+
+
 class DedupRecall(Study):
     name = "dedup_recall"
     DEFAULTS = DEFAULTS
@@ -121,7 +138,7 @@ class DedupRecall(Study):
         study = make(_core.dedup.RecallStudyOptions, {k: cfg[k] for k in _STUDY}, where="")
         done = _core.dedup.run_recall_study(
             dedup.to_core(items), items.groups, study,
-            {name: dict(cfg.get(name) or {}) for name in cfg["pipelines"] if name in _PIPELINE_SECTIONS},
+            {name: _section(cfg, name) for name in cfg["pipelines"] if name in _PIPELINE_SECTIONS},
             str(out.path("matcher.json")) if cfg["matcher"]["enabled"] and not cfg["matcher"]["from"] else "")
         out.timings.update(done["timings"])
         report = {"data": items.summary(), **done["report"]}

@@ -28,6 +28,7 @@ class ImagePipeline : public CandidatePipeline {
     if (!train_) {
       auto net_options = o_.model;
       if (net_options.in_channels <= 0) net_options.in_channels = items.images.size(1);
+      torch::manual_seed(o_.seed);  // a network without weights: its initialisation
       auto net = models::make_net(net_options);
       embeddings_ = models::infer(net, items.images, 256, o_.device).embeddings;
       return;
@@ -95,10 +96,11 @@ static std::unique_ptr<CandidatePipeline> make_image_pipeline(const nlohmann::js
   if (!train) {  // only the network's options (and the device) are read
     const auto net_names = util::option_names<models::NetOptions>();
     for (const auto& item : rest.items())
-      LOOKALIKE_CHECK_ARG(item.key() == "device" || std::find(net_names.begin(), net_names.end(),
-                                                              item.key()) != net_names.end(),
-                          "image.train false: option 'image.", item.key(),
-                          "' does not apply (only the network's options and device do)");
+      LOOKALIKE_CHECK_ARG(
+          item.key() == "device" || item.key() == "seed" || item.key() == "threads" ||
+              std::find(net_names.begin(), net_names.end(), item.key()) != net_names.end(),
+          "image.train false: option 'image.", item.key(),
+          "' does not apply (only the network's options, seed, threads and device do)");
     LOOKALIKE_CHECK_ARG(label == "group", "image.train false: option 'image.label' does not apply");
   }
   train::TrainOptions o;

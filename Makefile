@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 BUILD   := build/py311
 export OMP_NUM_THREADS ?= $(shell nproc)
 
-.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion format clean
+.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -29,6 +29,11 @@ noisy-products: bootstrap
 ## make dedup: the duplicate recall study on all three sets (results/dedup_<set>/report.md);
 ## measured on 2 CPU cores: amazon-google 76 s, shopee 37 s, fashion (simulated re-listings) ~12 min
 dedup: dedup-amazon dedup-shopee dedup-fashion
+
+## make visual-search: zero-shot retrieval on grocery-store photos — ConvNet from scratch, MobileNetV2
+## random / ImageNet frozen / fine-tuned, and the loss table (results/visual_search_grocery/report.md)
+visual-search: bootstrap
+	$(PY) -m lookalike run experiments/visual_search.yaml
 
 dedup-amazon: bootstrap
 	$(PY) -m lookalike run experiments/dedup_amazon_google.yaml

@@ -88,17 +88,6 @@ APPLIES = [
 ]
 
 
-def _resolve_weights(net: Dict[str, Any]) -> Dict[str, Any]:
-    net = dict(net)
-    if "{pretrained}" in str(net.get("weights", "")):
-        folder = _core.data.shared_data_dir("pretrained")
-        if not folder:
-            raise FileNotFoundError("weights use {pretrained} but ../shared/data/pretrained was not found "
-                                    "(set LOOKALIKE_DATA)")
-        net["weights"] = net["weights"].replace("{pretrained}", folder)
-    return net
-
-
 def runs(cfg: Dict[str, Any]) -> List[Tuple[str, Dict[str, Any], Optional[Dict[str, Any]]]]:
     """(name, net options, training options or None) of every model and every loss-table row, each
     checked by the C++ option structs before anything runs."""
@@ -109,7 +98,7 @@ def runs(cfg: Dict[str, Any]) -> List[Tuple[str, Dict[str, Any], Optional[Dict[s
         if m["name"] in names:
             raise ValueError(f"models: name {m['name']!r} is used twice")
         names.add(m["name"])
-        net = _resolve_weights(m.get("net") or {})
+        net = dict(m.get("net") or {})  # weights "{pretrained}/<file>": resolved in C++
         if set(net) - set(NET_KEYS):
             raise ValueError(f"models.{m['name']}.net: unknown keys {sorted(set(net) - set(NET_KEYS))}; "
                              f"known: {NET_KEYS}")

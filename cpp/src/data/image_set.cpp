@@ -81,10 +81,11 @@ Rows grocery(const std::string& base, const ImageSetOptions& o) {
   return rows;
 }
 
-std::string joined_class(const std::vector<std::string>& row, const std::vector<size_t>& cols) {
+// The class of a row: the cells of its class columns joined by "/"; empty when any is empty.
+std::string joined_class(const std::vector<std::string>& cells) {
   std::string value;
-  for (size_t c : cols) {
-    const std::string cell = trim(row[c]);
+  for (const auto& raw : cells) {
+    const std::string cell = trim(raw);
     if (cell.empty()) return {};  // any empty part: no class
     value += (value.empty() ? "" : "/") + cell;
   }
@@ -101,8 +102,6 @@ Rows fashion_products(const ImageSetOptions& o, const std::vector<std::string>& 
   for (const auto& name : class_columns)
     cols.push_back(static_cast<size_t>(std::find(cat.names.begin(), cat.names.end(), name) -
                                        cat.names.begin()));
-  std::vector<size_t> parts(cols.size());
-  for (size_t k = 0; k < parts.size(); ++k) parts[k] = k;
   Rows rows;
   std::vector<std::string> cells(cols.size());
   for (size_t i = 0; i < cat.ids.size(); ++i) {
@@ -112,7 +111,7 @@ Rows fashion_products(const ImageSetOptions& o, const std::vector<std::string>& 
     }
     for (size_t k = 0; k < cols.size(); ++k) cells[k] = cat.columns[cols[k]][i];
     rows.paths.push_back(cat.image_paths[i]);
-    rows.classes.push_back(joined_class(cells, parts));
+    rows.classes.push_back(joined_class(cells));
   }
   return rows;
 }
@@ -131,7 +130,9 @@ Rows csv_rows(const ImageSetOptions& o, const std::vector<std::string>& class_co
       continue;
     }
     rows.paths.push_back(p[0] == '/' ? p : util::join_path(image_root, p));
-    rows.classes.push_back(joined_class(row, cols));
+    std::vector<std::string> cells;
+    for (size_t c : cols) cells.push_back(row[c]);
+    rows.classes.push_back(joined_class(cells));
   }
   return rows;
 }

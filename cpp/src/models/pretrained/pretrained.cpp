@@ -1,9 +1,10 @@
 #include "lookalike/models/pretrained.h"
 
-#include "lookalike/data/data_dir.h"
+#include <fstream>
 
 #include <torch/torch.h>
 
+#include "lookalike/data/data_dir.h"
 #include "lookalike/error.h"
 #include "lookalike/util/files.h"
 #include "plan.h"
@@ -95,14 +96,23 @@ std::string resolve_weights_path(const std::string& weights) {
   return util::join_path(folder, weights.substr(tag.size()));
 }
 
-std::string weights_format(const std::string& weights) {
-  const std::string path = resolve_weights_path(weights);
-  LOOKALIKE_CHECK_FILE(util::file_exists(path), "weights file '", path, "' does not exist");
-  const std::string head = util::read_file(path).substr(0, 8);
+namespace {
+// The format named by a file's first bytes (at least 8 when the file has them).
+std::string format_of(const std::string& head) {
   if (head.size() >= 8 && head.compare(4, 4, "TFL3") == 0) return "tflite";
   if (head.size() >= 8 && head == std::string("\x89HDF\r\n\x1a\n", 8)) return "keras_h5";
   if (head.size() >= 4 && head.compare(0, 4, "PK\x03\x04") == 0) return "state_dict";
   return "";
+}
+}  // namespace
+
+std::string weights_format(const std::string& weights) {
+  const std::string path = resolve_weights_path(weights);
+  LOOKALIKE_CHECK_FILE(util::file_exists(path), "weights file '", path, "' does not exist");
+  std::ifstream in(path, std::ios::binary);
+  char head[8] = {};
+  in.read(head, sizeof head);
+  return format_of(std::string(head, static_cast<size_t>(in.gcount())));
 }
 
 PretrainedReport load_pretrained(NetImpl& net, const std::string& weights) {
@@ -110,7 +120,7 @@ PretrainedReport load_pretrained(NetImpl& net, const std::string& weights) {
   LOOKALIKE_CHECK_FILE(util::file_exists(path), "weights file '", path, "' does not exist");
   const std::string content = util::read_file(path);
   const std::vector<char> bytes(content.begin(), content.end());
-  const std::string format = weights_format(path);
+  const std::string format = format_of(content.substr(0, 8));  // the file is read once
   detail::LoadPlan plan(path);
   if (format == "tflite") {
     detail::plan_tflite(net, bytes, plan);

@@ -61,6 +61,8 @@ test-full: bootstrap
 ## make bench: side-by-side benchmarks (prints ratios measured in one run)
 bench: bootstrap
 	$(PY) experiments/benchmarks/train_throughput.py --json results/bench/train_throughput.json
+	$(PY) experiments/benchmarks/metric_learning_throughput.py --json results/bench/metric_learning_throughput.json
+	$(PY) experiments/benchmarks/embed_throughput.py --limit 640 --reps 2 --json results/bench/embed_throughput.json
 	$(PY) experiments/benchmarks/knn_throughput.py --json results/bench/knn_throughput.json
 	$(PY) experiments/benchmarks/index_overhead.py --json results/bench/index_overhead.json
 	cmake -S . -B $(BUILD) -DLOOKALIKE_BENCH=ON >/dev/null && cmake --build $(BUILD) --target bench_index

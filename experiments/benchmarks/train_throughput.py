@@ -1,118 +1,114 @@
 """Training throughput: lookalike's C++ loop vs a plain Python PyTorch loop, same process.
 
-Both train the same ConvNet (conv-BN-ReLU stages, max-pool, global average pool, embedding +
-BN, linear head) with Adam, a per-step cosine learning rate, the same batch size, the same
-Fashion-MNIST images and the same thread count, for a fixed number of steps; the two loops
-alternate over several repetitions and the median images/s of each is reported with their ratio.
+Two networks, each trained by both loops with Adam, a per-step cosine learning rate, the same
+batch size, images and thread count, for a fixed number of steps; the two loops alternate over
+several repetitions and the median images/s of each is reported with their ratio:
 
-    .venv/bin/python experiments/benchmarks/train_throughput.py [--steps 150] [--reps 3]
+- convnet: the ConvNet (conv-BN-ReLU stages, max-pool, global average pool, embedding + BN,
+  linear head) from scratch on Fashion-MNIST (28 x 28, batch 128);
+- mobilenet_v2: the ImageNet MobileNetV2 (shipped TFLite weights, batch norm kept as folded)
+  with a linear classifier, fine-tuned on grocery-store training photos at 128 px (batch 32).
+
+    .venv/bin/python experiments/benchmarks/train_throughput.py [--nets convnet,mobilenet_v2]
 """
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import statistics
-import time
 
 import torch
-from torch import nn
 
 import lookalike
+from peers import TFLITE, PyConvNet, add_ablation_flags, apply_ablation_flags, pretrained_mobilenet_v2, python_train
+
+SETTINGS = {
+    "convnet": dict(steps=150, batch_size=128, lr=2e-3),
+    "mobilenet_v2": dict(steps=24, batch_size=32, lr=1e-4),
+}
 
 
-class PyConvNet(nn.Module):
-    """The Python twin of lookalike::models::ConvNet (the peer, written as a user would)."""
-
-    def __init__(self, in_channels, channels, embedding_dim, num_classes, mean, std):
-        super().__init__()
-        layers, c_in = [], in_channels
-        for i, c in enumerate(channels):
-            layers += [nn.Conv2d(c_in, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
-            if i + 1 < len(channels):
-                layers.append(nn.MaxPool2d(2))
-            c_in = c
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.features = nn.Sequential(*layers)
-        self.embed = nn.Linear(c_in, embedding_dim)
-        self.embed_bn = nn.BatchNorm1d(embedding_dim)
-        self.head = nn.Linear(embedding_dim, num_classes)
-        self.register_buffer("mean", mean.view(1, -1, 1, 1))
-        self.register_buffer("std", std.view(1, -1, 1, 1))
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-
-    def forward(self, x):
-        e = self.embed_bn(self.embed(self.features((x - self.mean) / self.std)))
-        return self.head(torch.relu(e)), e
-
-
-def python_loop(x, y, steps, batch_size, lr, channels, embedding_dim, seed):
-    torch.manual_seed(seed)
+def convnet_sides(steps: int, batch_size: int, lr: float, memory_format: str):
+    x, y = lookalike.data.fashion_mnist("train")
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
+    x, y = x[perm].contiguous(), y[perm].contiguous()
     sample = x[:10000].float().div_(255)
-    model = PyConvNet(1, channels, embedding_dim, 10, sample.mean((0, 2, 3)), sample.std((0, 2, 3), unbiased=False))
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    order = torch.randperm(len(y))
-    t0 = time.perf_counter()
-    loss_sum, correct, seen = 0.0, 0, 0
-    for step in range(steps):
-        for g in opt.param_groups:
-            g["lr"] = 0.5 * lr * (1 + math.cos(math.pi * step / steps))
-        idx = order[step * batch_size:(step + 1) * batch_size]
-        xb = x.index_select(0, idx).float().div_(255)
-        yb = y.index_select(0, idx)
-        logits, _ = model(xb)
-        loss = nn.functional.cross_entropy(logits, yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        loss_sum += loss.item() * len(yb)
-        correct += int(logits.argmax(1).eq(yb).sum())
-        seen += len(yb)
-    return seen / (time.perf_counter() - t0)
+    mean, std = sample.mean((0, 2, 3)), sample.std((0, 2, 3), unbiased=False)
+
+    def python_side(n_steps):
+        torch.manual_seed(0)
+        model = PyConvNet(1, [32, 64, 128], 128, 10, mean, std).train()
+        return python_train(model, x, y, torch.randperm(len(y)), n_steps, batch_size, lr)
+
+    def cpp_side(n_steps):
+        n = n_steps * batch_size
+        r = lookalike.fit(x[:n], y[:n], epochs=1, batch_size=batch_size, lr=lr, optimizer="adam",
+                          schedule="cosine", channels=[32, 64, 128], embedding_dim=128, seed=0,
+                          progress="off", augment="none", memory_format=memory_format)
+        return r.history[0]["items_per_second"]
+
+    return python_side, cpp_side
 
 
-def cpp_loop(x, y, steps, batch_size, lr, channels, embedding_dim, seed):
-    n = steps * batch_size
-    r = lookalike.fit(x[:n], y[:n], epochs=1, batch_size=batch_size, lr=lr, optimizer="adam",
-                      schedule="cosine", channels=channels, embedding_dim=embedding_dim, seed=seed,
-                      progress="off", augment="none")
-    return r.history[0]["items_per_second"]
+def mobilenet_sides(steps: int, batch_size: int, lr: float, memory_format: str):
+    s = lookalike.data.image_set("grocery", split="train", image_size=128)
+    perm = torch.randperm(len(s.labels), generator=torch.Generator().manual_seed(0))
+    x, y = s.images[perm].contiguous(), s.labels[perm].contiguous()
+    classes = int(y.max()) + 1
+    n = min(len(y), steps * batch_size)
+
+    def python_side(n_steps):
+        torch.manual_seed(0)
+        _, peer = pretrained_mobilenet_v2(classes)
+        peer.train().freeze_batch_norm()
+        return python_train(peer, x, y, torch.randperm(len(y)), n_steps, batch_size, lr)
+
+    def cpp_side(n_steps):
+        m = n_steps * batch_size
+        r = lookalike.fit(x[:m], y[:m], epochs=1, batch_size=batch_size, lr=lr, optimizer="adam",
+                          schedule="cosine", backbone="mobilenet_v2", weights=str(TFLITE),
+                          embedding_dim=0, num_classes=classes, seed=0, progress="off",
+                          augment="none", memory_format=memory_format)
+        return r.history[0]["items_per_second"]
+
+    if n < steps * batch_size:
+        raise SystemExit(f"grocery train has {len(y)} photos, fewer than {steps} x {batch_size}")
+    return python_side, cpp_side
+
+
+def race(name: str, reps: int, steps: int, batch_size: int, lr: float, memory_format: str) -> dict:
+    sides = convnet_sides if name == "convnet" else mobilenet_sides
+    python_side, cpp_side = sides(steps, batch_size, lr, memory_format)
+    python_side(3), cpp_side(3)  # warm-up: allocator, OpenMP pool, first touch of the data
+    py, cpp = [], []
+    for _ in range(reps):
+        py.append(python_side(steps))
+        cpp.append(cpp_side(steps))
+    res = {"steps": steps, "batch_size": batch_size, "python_images_per_s": statistics.median(py),
+           "cpp_images_per_s": statistics.median(cpp), "python_runs": py, "cpp_runs": cpp}
+    res["ratio_cpp_over_python"] = res["cpp_images_per_s"] / res["python_images_per_s"]
+    print(f"{name}: batch={batch_size} steps={steps} reps={reps}")
+    print(f"  python loop : {res['python_images_per_s']:8.1f} images/s  runs {[round(v, 1) for v in py]}")
+    print(f"  C++ loop    : {res['cpp_images_per_s']:8.1f} images/s  runs {[round(v, 1) for v in cpp]}")
+    print(f"  ratio C++ / python = {res['ratio_cpp_over_python']:.3f}  (target >= 1.3)", flush=True)
+    return res
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--steps", type=int, default=150)
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--nets", default="convnet,mobilenet_v2")
+    p.add_argument("--steps", type=int, default=0, help="0: per network (150 / 24)")
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--json", default=None, help="also write the figures here")
+    add_ablation_flags(p)
     a = p.parse_args()
     threads = lookalike.set_threads(a.threads)
-    torch.set_num_threads(threads)  # the same libtorch pool; set explicitly for clarity
-    x, y = lookalike.data.fashion_mnist("train")
-    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
-    x, y = x[perm].contiguous(), y[perm].contiguous()
-    kw = dict(steps=a.steps, batch_size=a.batch_size, lr=2e-3, channels=[32, 64, 128], embedding_dim=128, seed=0)
-    # Warm-up both (allocator, OpenMP pool, first-touch of the data).
-    python_loop(x, y, **dict(kw, steps=10))
-    cpp_loop(x, y, **dict(kw, steps=10))
-    py, cpp = [], []
-    for _ in range(a.reps):
-        py.append(python_loop(x, y, **kw))
-        cpp.append(cpp_loop(x, y, **kw))
-    res = {
-        "threads": threads, "steps": a.steps, "batch_size": a.batch_size, "reps": a.reps,
-        "python_images_per_s": statistics.median(py), "cpp_images_per_s": statistics.median(cpp),
-        "python_runs": py, "cpp_runs": cpp,
-    }
-    res["ratio_cpp_over_python"] = res["cpp_images_per_s"] / res["python_images_per_s"]
-    print(f"threads={threads} batch={a.batch_size} steps={a.steps} reps={a.reps}")
-    print(f"python loop : {res['python_images_per_s']:8.1f} images/s  runs {[round(v) for v in py]}")
-    print(f"C++ loop    : {res['cpp_images_per_s']:8.1f} images/s  runs {[round(v) for v in cpp]}")
-    print(f"ratio C++ / python = {res['ratio_cpp_over_python']:.3f}  (target >= 1.1)")
+    res = {"threads": threads, "reps": a.reps, "torch": torch.__version__, **apply_ablation_flags(a)}
+    for name in a.nets.split(","):
+        if name not in SETTINGS:
+            raise SystemExit(f"--nets: unknown network '{name}' (known: {', '.join(SETTINGS)})")
+        kw = dict(SETTINGS[name], **({"steps": a.steps} if a.steps else {}))
+        res[name] = race(name, a.reps, memory_format=a.memory_format, **kw)
     if a.json:
         lookalike.results.write_json(a.json, res)
 

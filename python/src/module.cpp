@@ -5,6 +5,7 @@
 #include "lookalike/dedup/bm25.h"
 #include "lookalike/error.h"
 #include "lookalike/index/knn.h"
+#include "lookalike/util/cpu_cache.h"
 #include "lookalike/util/device.h"
 #include "lookalike/util/files.h"
 #include "lookalike/util/threads.h"
@@ -30,6 +31,14 @@ PYBIND11_MODULE(_core, m) {
   m.def("set_threads", &lookalike::util::set_threads, py::arg("threads") = 0,
         "Sets torch, OpenMP (FAISS) and OpenBLAS to one thread count (<= 0: all cores).");
   m.def("get_threads", &lookalike::util::get_threads);
+  m.def("set_cpu_cache", &lookalike::util::set_cpu_cache, py::arg("on"),
+        "Turns lookalike's caching CPU allocator on or off; returns the previous setting.");
+  m.def("cpu_cache_stats", [] {
+    const auto s = lookalike::util::cpu_cache_stats();
+    py::dict d;
+    d["hits"] = s.hits, d["misses"] = s.misses, d["cached_bytes"] = s.cached_bytes;
+    return d;
+  });
   m.def(
       "write_file_atomic",
       [](const std::string& path, const py::bytes& content) {

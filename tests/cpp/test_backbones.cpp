@@ -89,6 +89,36 @@ TEST(Backbones, TfSamePaddingPadsTheExtraRowAtTheEnd) {
   EXPECT_TRUE(torch::allclose(tf(odd), pt(odd)));
 }
 
+TEST(Backbones, TfSamePaddingDepthwiseEqualsThePaddedInputWithGradients) {
+  // The depthwise stride-2 case embeds the kernel in a zero row/column instead of padding the
+  // activations: value and gradients must equal the padded-input definition, in both layouts.
+  const std::vector<int64_t> two{2, 2}, zero{0, 0}, one{1, 1};
+  for (auto format : {torch::MemoryFormat::Contiguous, torch::MemoryFormat::ChannelsLast}) {
+    for (auto hw : std::vector<std::pair<int64_t, int64_t>>{{8, 8}, {9, 9}, {8, 11}}) {
+      models::detail::SameConv2d tf(models::detail::ConvSpec{6, 6, 3, 2, 6, false, "tf"});
+      auto x = torch::rand({2, 6, hw.first, hw.second}).contiguous(format).requires_grad_();
+      auto w = tf->weight.detach().clone().requires_grad_();
+      const int64_t pad_h = hw.first % 2 == 0 ? 1 : 2, pad_w = hw.second % 2 == 0 ? 1 : 2;
+      auto want = torch::conv2d(
+          torch::constant_pad_nd(x, {pad_w / 2, pad_w - pad_w / 2, pad_h / 2, pad_h - pad_h / 2}),
+          w, torch::Tensor(), torch::IntArrayRef(two), torch::IntArrayRef(zero),
+          torch::IntArrayRef(one), 6);
+      auto got = tf(x);
+      ASSERT_EQ(got.sizes(), want.sizes());
+      EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6));
+      auto g = torch::rand_like(want);
+      auto gx_want =
+          torch::autograd::grad(std::vector<torch::Tensor>{want}, std::vector<torch::Tensor>{x, w},
+                                std::vector<torch::Tensor>{g});
+      auto gx_got = torch::autograd::grad(std::vector<torch::Tensor>{got},
+                                          std::vector<torch::Tensor>{x, tf->weight},
+                                          std::vector<torch::Tensor>{g});
+      EXPECT_TRUE(torch::allclose(gx_got[0], gx_want[0], 1e-5, 1e-6));
+      EXPECT_TRUE(torch::allclose(gx_got[1], gx_want[1], 1e-4, 1e-5));
+    }
+  }
+}
+
 TEST(EmbeddingHead, PoolingProjectionAndNormalisationByHand) {
   auto x = torch::tensor({1.0f, 2.0f, 3.0f, 4.0f}).view({1, 1, 2, 2});
   models::EmbeddingHeadOptions o;

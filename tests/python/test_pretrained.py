@@ -193,6 +193,38 @@ def test_tflite_fine_tuning_keeps_the_folded_batch_norm():
 
 
 @needs_weights
+@pytest.mark.parametrize("backbone", ["mobilenet_v2", "convnet"])
+def test_memory_format_is_the_same_function(backbone):
+    """channels_last (the default) and contiguous (NCHW) layouts compute the same network:
+    the same embeddings and feature map from the same weights, and the same weights after
+    training steps (gradients through the TF-padded depthwise convolutions included). The
+    ConvNet case has one input channel, where NCHW strides also pass as channels-last."""
+    g = torch.Generator().manual_seed(1)
+    c = 3 if backbone == "mobilenet_v2" else 1
+    x = (torch.rand(24, c, 48, 48, generator=g) * 255).to(torch.uint8)
+    y = torch.arange(24) % 3
+    # SGD: Adam divides by the gradient scale, turning rounding in near-zero gradients into
+    # lr-sized steps; a small lr: with batches of 8, a large one amplifies rounding step by step.
+    kw = dict(backbone=backbone, epochs=1, batch_size=8, optimizer="sgd", lr=0.005, progress="off",
+              augment="none", seed=3)
+    if backbone == "mobilenet_v2":
+        kw.update(weights=str(TFLITE), embedding_dim=0, batch_norm="train")
+    fits = {f: lookalike.fit(x, y, memory_format=f, **kw).model for f in ("channels_last", "contiguous")}
+    a, b = fits["channels_last"], fits["contiguous"]
+    assert a.options["memory_format"] == "channels_last" and b.options["memory_format"] == "contiguous"
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert torch.allclose(sa[k], sb[k], rtol=1e-3, atol=2e-5), k
+    assert torch.allclose(a.embed(x), b.embed(x), atol=1e-4)
+    fa, fb = a.feature_map(x[:4]), b.feature_map(x[:4])
+    assert fa.is_contiguous() and torch.allclose(fa, fb, rtol=1e-3, atol=1e-4 * float(fb.abs().max()))
+    # Training moved the weights: the comparison above is not of two untouched copies.
+    still = lookalike.fit(x, y, memory_format="contiguous", **dict(kw, lr=1e-12)).model.state_dict()
+    assert any(not torch.allclose(sa[k], still[k], rtol=1e-3, atol=2e-5) for k in sa)
+
+
+@needs_weights
 def test_shipped_resnet8_loads_every_layer():
     torch.manual_seed(0)
     fresh = train.network(backbone="resnet8", in_channels=3, embedding_dim=0, num_classes=10)

@@ -5,6 +5,7 @@
 #include "lookalike/data/dataset.h"
 #include "lookalike/data/sampler.h"
 #include "lookalike/error.h"
+#include "lookalike/util/cpu_cache.h"
 #include "lookalike/util/rng.h"
 #include "lookalike/util/threads.h"
 
@@ -87,7 +88,8 @@ Batch EpochLoader::make_batch(int64_t b) const {
 }
 
 void EpochLoader::run() {
-  util::limit_this_thread(1);  // leave the cores to the training thread's pool
+  util::limit_this_thread(1);       // leave the cores to the training thread's pool
+  const util::CpuCacheScope cache;  // batches of the same size, freed by the training thread
   try {
     for (int64_t b = 0; b < num_batches_; ++b) {
       Batch batch = make_batch(b);

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "lookalike/error.h"
+#include "lookalike/util/cpu_cache.h"
 #include "lookalike/util/device.h"
 
 namespace lookalike::models {
@@ -26,10 +27,11 @@ InferenceOutput infer(Net& model, const torch::Tensor& images, int64_t batch_siz
   InferenceOutput out;
   out.embeddings = torch::empty({n, model->embedding_dim()}, torch::kFloat);
   if (with_logits) out.logits = torch::empty({n, model->options().num_classes}, torch::kFloat);
-  torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
-  model->to(device);
+  model->to(device);  // before inference mode: parameters made inside it could not train later
+  const util::CpuCacheScope cache;  // every batch allocates the same large activations
+  const c10::InferenceMode inference;
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t end = std::min(n, start + batch_size);
     auto x = images.slice(0, start, end).to(device);

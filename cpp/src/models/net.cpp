@@ -45,7 +45,19 @@ void validate(const NetOptions& o) {
   LOOKALIKE_CHECK_ARG(o.num_classes >= 0, "num_classes must be >= 0, got ", o.num_classes);
   LOOKALIKE_CHECK_ARG(o.dropout >= 0.0 && o.dropout < 1.0, "dropout must be in [0, 1), got ",
                       o.dropout);
+  LOOKALIKE_CHECK_ARG(o.memory_format == "channels_last" || o.memory_format == "contiguous",
+                      "memory_format must be 'channels_last' or 'contiguous', got '",
+                      o.memory_format, "'");
 }
+
+namespace {
+// The layout 4-D tensors of the network take (Preserve: leave them as they are).
+torch::MemoryFormat memory_format_of(const NetOptions& o) {
+  if (o.backbone == "torchscript") return torch::MemoryFormat::Preserve;
+  return o.memory_format == "channels_last" ? torch::MemoryFormat::ChannelsLast
+                                            : torch::MemoryFormat::Contiguous;
+}
+}  // namespace
 
 nlohmann::json backbone_options(const NetOptions& o) {
   nlohmann::json j{{"in_channels", o.in_channels}};
@@ -91,6 +103,15 @@ NetImpl::NetImpl(NetOptions options) : options_(std::move(options)) {
   };
   mean_ = register_buffer("input_mean", stats(info.mean, 0.5));
   std_ = register_buffer("input_std", stats(info.std, 0.25));
+  apply_memory_format();
+}
+
+void NetImpl::apply_memory_format() {
+  const auto format = memory_format_of(options_);
+  if (format == torch::MemoryFormat::Preserve) return;
+  torch::NoGradGuard no_grad;
+  for (auto& p : backbone_->parameters())
+    if (p.dim() == 4 && !p.is_contiguous(format)) p.set_data(p.contiguous(format));
 }
 
 void NetImpl::set_normalization(const torch::Tensor& mean, const torch::Tensor& std) {
@@ -102,7 +123,9 @@ void NetImpl::set_normalization(const torch::Tensor& mean, const torch::Tensor& 
   std_.copy_(std.reshape({-1}));
 }
 
-torch::Tensor NetImpl::feature_map(const torch::Tensor& x) {
+torch::Tensor NetImpl::feature_map(const torch::Tensor& x) { return features(x).contiguous(); }
+
+torch::Tensor NetImpl::features(const torch::Tensor& x) {
   LOOKALIKE_CHECK_ARG(x.dim() == 4 && x.size(1) == options_.in_channels && x.is_floating_point(),
                       "the network expects float [B, ", options_.in_channels, ", H, W] input, got ",
                       x.sizes(), " ", x.scalar_type());
@@ -116,11 +139,18 @@ torch::Tensor NetImpl::feature_map(const torch::Tensor& x) {
                               .align_corners(false));
   }
   z = (z - mean_.view({1, -1, 1, 1})) / std_.view({1, -1, 1, 1});
+  const auto format = memory_format_of(options_);
+  // With one channel, NCHW strides also pass as channels-last, and convolutions would then
+  // answer in NCHW: the strides are made explicit (stride 1 over channels).
+  if (format == torch::MemoryFormat::ChannelsLast && (z.stride(1) != 1 || !z.is_contiguous(format)))
+    z = torch::empty_like(z, z.options().memory_format(format)).copy_(z);
+  else if (format == torch::MemoryFormat::Contiguous)
+    z = z.contiguous();
   return backbone_->features(z);
 }
 
 NetOutput NetImpl::forward(const torch::Tensor& x) {
-  auto emb = head_->forward(feature_map(x));
+  auto emb = head_->forward(features(x));
   torch::Tensor logits;
   if (classifier_) logits = classifier_->forward(dropout_->forward(torch::relu(emb)));
   return {logits, emb};

@@ -74,6 +74,7 @@ int load_checkpoint(const std::string& path, const TrainOptions& o, std::vector<
     torch::serialize::InputArchive net_archive;
     archive.read(net_key(i), net_archive);
     nets[i]->load(net_archive);
+    nets[i]->apply_memory_format();  // a checkpoint written with another layout
   }
   if (loss) {
     torch::serialize::InputArchive loss_archive;

@@ -18,6 +18,7 @@
 #include "lookalike/models/embed.h"
 #include "lookalike/noisy/confident.h"
 #include "lookalike/train/cross_val.h"
+#include "lookalike/util/cpu_cache.h"
 #include "lookalike/util/device.h"
 #include "lookalike/util/files.h"
 #include "lookalike/util/rng.h"
@@ -331,6 +332,7 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
 
 TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
                          const EpochCallback& on_epoch) {
+  const util::CpuCacheScope cache;  // every step allocates the same large activations
   const TrainOptions o = resolved_options(options_, train, val);
   const int threads = util::set_threads(o.threads);
   const auto device = util::parse_device(o.device);
@@ -424,6 +426,7 @@ models::Net load_model(const std::string& path) {
   torch::serialize::InputArchive weights;
   archive.read("weights", weights);
   model->load(weights);
+  model->apply_memory_format();
   model->eval();
   return model;
 }

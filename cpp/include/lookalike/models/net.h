@@ -39,10 +39,15 @@ struct NetOptions {
   int embedding_dim = 128;      // Linear + BN projection of the pooled map; 0: none
   int num_classes = 0;          // classifier outputs; 0: from the labels (Trainer) or none
   double dropout = 0.0;         // before the classifier
+  // The layout of the backbone's 4-D weights and activations: "channels_last" (NHWC: oneDNN's
+  // convolutions, batch norm and pooling run on it without reordering; measured 1.2x to 1.9x
+  // faster training steps on 2 cores) or "contiguous" (NCHW). Numerically the same function.
+  // A torchscript backbone keeps the layout its module has.
+  std::string memory_format = "channels_last";
 };
 LOOKALIKE_OPTIONS(NetOptions, backbone, in_channels, channels, blocks_per_stage, width_mult,
                   weights, normalization, input_size, pooling, gem_p, embedding_dim, num_classes,
-                  dropout)
+                  dropout, memory_format)
 
 /// Checks the options (a known backbone, positive sizes, options that apply to the backbone);
 /// throws InvalidArgument naming the first bad one.
@@ -63,8 +68,11 @@ class NetImpl : public torch::nn::Module {
 
   /// x: float [B, C, H, W] in [0, 1]; resized to input_size when set, then normalised.
   NetOutput forward(const torch::Tensor& x);
-  /// The backbone's feature map of x (as forward): float [B, C', h, w].
+  /// The backbone's feature map of x (as forward): float [B, C', h, w], contiguous (NCHW).
   torch::Tensor feature_map(const torch::Tensor& x);
+  /// Puts the backbone's 4-D parameters in options().memory_format (after loading weights
+  /// from a file whose tensors have another layout). The constructor does it for random init.
+  void apply_memory_format();
 
   /// Sets the per-channel input normalisation (float [C] each), stored with the weights.
   void set_normalization(const torch::Tensor& mean, const torch::Tensor& std);
@@ -92,6 +100,9 @@ class NetImpl : public torch::nn::Module {
   const NetOptions& options() const { return options_; }
 
  private:
+  // feature_map in the network's memory format (forward pools it without a copy).
+  torch::Tensor features(const torch::Tensor& x);
+
   NetOptions options_;
   std::shared_ptr<Backbone> backbone_;
   EmbeddingHead head_{nullptr};

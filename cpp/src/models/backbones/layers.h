@@ -26,7 +26,8 @@ class SameConv2dImpl : public torch::nn::Module {
   torch::Tensor weight, bias;
 
  private:
-  torch::Tensor conv(const torch::Tensor& x, int64_t padding) const;
+  torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& w,
+                     std::vector<int64_t> padding) const;
   ConvSpec spec_;
 };
 TORCH_MODULE(SameConv2d);

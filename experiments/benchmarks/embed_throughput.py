@@ -11,14 +11,13 @@ Each side runs `--reps` times alternately; the median images/s of each and the r
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import torch
 from torch import nn
 
 import lookalike
-from peers import SHARED, add_ablation_flags, apply_ablation_flags, pretrained_mobilenet_v2
+from peers import SHARED, add_race_flags, apply_race_flags, pretrained_mobilenet_v2, race_summary
 
 GROCERY = SHARED / "grocery-store" / "dataset"
 
@@ -27,14 +26,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--limit", type=int, default=0, help="first N photos (0: all 5,125)")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--threads", type=int, default=0)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--json", default=None, help="also write the figures here")
-    add_ablation_flags(p)
+    add_race_flags(p)
     a = p.parse_args()
-    threads = lookalike.set_threads(a.threads)
-    ablation = apply_ablation_flags(a)
+    settings = apply_race_flags(a)
     paths = sorted(str(x) for x in GROCERY.glob("*/*/*/*/*.jpg")) + sorted(str(x) for x in GROCERY.glob("*/*/*/*.jpg"))
     paths = paths[: a.limit] if a.limit else paths
     t = time.perf_counter()
@@ -60,15 +55,11 @@ def main() -> None:
         e_py = run_peer()
         py.append(len(images) / (time.perf_counter() - t))
     diff = (e_cpp - e_py).abs().max().item()
-    res = {"images": len(images), "threads": threads, **ablation, "device": a.device, "batch_size": a.batch_size,
-           "decode_images_per_s": len(images) / decode_s, "cpp_images_per_s": statistics.median(cpp),
-           "python_images_per_s": statistics.median(py), "max_abs_difference": diff}
-    res["ratio_cpp_over_python"] = res["cpp_images_per_s"] / res["python_images_per_s"]
-    print(f"{len(images)} images at 224, threads={threads}, device={a.device}, batch={a.batch_size}")
-    print(f"decode (OpenCV) : {res['decode_images_per_s']:8.1f} images/s")
-    print(f"python peer     : {res['python_images_per_s']:8.1f} images/s  runs {[round(v, 1) for v in py]}")
-    print(f"lookalike (C++) : {res['cpp_images_per_s']:8.1f} images/s  runs {[round(v, 1) for v in cpp]}")
-    print(f"ratio C++ / python = {res['ratio_cpp_over_python']:.3f}; max |embedding difference| = {diff:.2e}")
+    print(f"{len(images)} images at 224, threads={settings['threads']}, device={a.device}, batch={a.batch_size}")
+    print(f"decode (OpenCV) : {len(images) / decode_s:8.1f} images/s")
+    res = {**settings, "images": len(images), "device": a.device, "batch_size": a.batch_size,
+           "decode_images_per_s": len(images) / decode_s, **race_summary(py, cpp), "max_abs_difference": diff}
+    print(f"max |embedding difference| = {diff:.2e}")
     if a.json:
         lookalike.results.write_json(a.json, res)
 

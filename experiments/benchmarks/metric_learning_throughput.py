@@ -13,13 +13,12 @@ on the same batch is compared (the loss values must agree).
 from __future__ import annotations
 
 import argparse
-import statistics
 
 import torch
 
 import lookalike
-from peers import (TFLITE, add_ablation_flags, apply_ablation_flags, ms_loss, ms_miner, pretrained_mobilenet_v2,
-                   python_train)
+from peers import (TFLITE, add_race_flags, apply_race_flags, ms_loss, ms_miner, pretrained_mobilenet_v2,
+                   python_train, race_summary)
 
 
 def main() -> None:
@@ -28,13 +27,9 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--samples-per-class", type=int, default=4)
     p.add_argument("--image-size", type=int, default=128)
-    p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--json", default=None, help="also write the figures here")
-    add_ablation_flags(p)
+    add_race_flags(p)
     a = p.parse_args()
-    threads = lookalike.set_threads(a.threads)
-    ablation = apply_ablation_flags(a)
+    settings = apply_race_flags(a)
     s = lookalike.data.image_set("grocery", split="train", image_size=a.image_size)
     # One class-balanced epoch of the whole set, cut to `steps` batches: both loops train on
     # exactly these images, the C++ loop re-sampling them with the same sampler.
@@ -78,16 +73,10 @@ def main() -> None:
     for _ in range(a.reps):
         py.append(python_side(a.steps))
         cpp.append(cpp_side(a.steps))
-    res = {"threads": threads, "steps": a.steps, "batch_size": a.batch_size, "image_size": a.image_size,
-           "reps": a.reps, **ablation, "python_images_per_s": statistics.median(py),
-           "cpp_images_per_s": statistics.median(cpp), "python_runs": py, "cpp_runs": cpp,
-           "first_batch_loss": {"lookalike": cpp_loss, "python": peer_loss}}
-    res["ratio_cpp_over_python"] = res["cpp_images_per_s"] / res["python_images_per_s"]
     print(f"MobileNetV2 + multi-similarity, {a.image_size} px, batch {a.batch_size} "
-          f"({a.samples_per_class} per class), threads={threads}, steps={a.steps}, reps={a.reps}")
-    print(f"python loop : {res['python_images_per_s']:8.1f} images/s  runs {[round(v, 1) for v in py]}")
-    print(f"C++ loop    : {res['cpp_images_per_s']:8.1f} images/s  runs {[round(v, 1) for v in cpp]}")
-    print(f"ratio C++ / python = {res['ratio_cpp_over_python']:.3f}  (target >= 1.1)")
+          f"({a.samples_per_class} per class), threads={settings['threads']}, steps={a.steps}, reps={a.reps}")
+    res = {**settings, "steps": a.steps, "batch_size": a.batch_size, "image_size": a.image_size,
+           "first_batch_loss": {"lookalike": cpp_loss, "python": peer_loss}, **race_summary(py, cpp, 1.1)}
     if a.json:
         lookalike.results.write_json(a.json, res)
 

@@ -8,6 +8,7 @@ compute the same function before it compares their speed.
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from pathlib import Path
 
@@ -196,15 +197,33 @@ def python_train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, order: torc
     return seen / (time.perf_counter() - t0)
 
 
-def add_ablation_flags(p) -> None:
-    """--memory-format and --no-cpu-cache: run lookalike's side without one of its speed-ups."""
+def add_race_flags(p, reps: int = 3) -> None:
+    """The flags every race takes: repetitions, threads, JSON output, and --memory-format and
+    --no-cpu-cache (lookalike's side without one of its speed-ups)."""
+    p.add_argument("--reps", type=int, default=reps)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--json", default=None, help="also write the figures here")
     p.add_argument("--memory-format", default="channels_last", choices=["channels_last", "contiguous"],
                    help="lookalike's network layout (NetOptions.memory_format)")
     p.add_argument("--no-cpu-cache", action="store_true",
                    help="turn lookalike's caching CPU allocator off (lookalike.set_cpu_cache)")
 
 
-def apply_ablation_flags(a) -> dict:
-    """Applies the flags; returns them for the JSON record."""
+def apply_race_flags(a) -> dict:
+    """Sets the threads and the allocator; returns the settings for the JSON record."""
+    threads = lookalike.set_threads(a.threads)
     lookalike.set_cpu_cache(not a.no_cpu_cache)
-    return {"memory_format": a.memory_format, "cpu_cache": not a.no_cpu_cache}
+    return {"threads": threads, "reps": a.reps, "torch": torch.__version__,
+            "memory_format": a.memory_format, "cpu_cache": not a.no_cpu_cache}
+
+
+def race_summary(python_runs: list, cpp_runs: list, target: float | None = None, indent: str = "") -> dict:
+    """Medians, runs and ratio of two sides' images/s, printed."""
+    res = {"python_images_per_s": statistics.median(python_runs), "cpp_images_per_s": statistics.median(cpp_runs),
+           "python_runs": python_runs, "cpp_runs": cpp_runs}
+    res["ratio_cpp_over_python"] = res["cpp_images_per_s"] / res["python_images_per_s"]
+    print(f"{indent}python loop : {res['python_images_per_s']:8.1f} images/s  runs {[round(v, 1) for v in python_runs]}")
+    print(f"{indent}lookalike   : {res['cpp_images_per_s']:8.1f} images/s  runs {[round(v, 1) for v in cpp_runs]}")
+    goal = f"  (target >= {target})" if target else ""
+    print(f"{indent}ratio lookalike / python = {res['ratio_cpp_over_python']:.3f}{goal}", flush=True)
+    return res

@@ -14,12 +14,12 @@ several repetitions and the median images/s of each is reported with their ratio
 from __future__ import annotations
 
 import argparse
-import statistics
 
 import torch
 
 import lookalike
-from peers import TFLITE, PyConvNet, add_ablation_flags, apply_ablation_flags, pretrained_mobilenet_v2, python_train
+from peers import (TFLITE, PyConvNet, add_race_flags, apply_race_flags, pretrained_mobilenet_v2, python_train,
+                   race_summary)
 
 SETTINGS = {
     "convnet": dict(steps=150, batch_size=128, lr=2e-3),
@@ -83,27 +83,17 @@ def race(name: str, reps: int, steps: int, batch_size: int, lr: float, memory_fo
     for _ in range(reps):
         py.append(python_side(steps))
         cpp.append(cpp_side(steps))
-    res = {"steps": steps, "batch_size": batch_size, "python_images_per_s": statistics.median(py),
-           "cpp_images_per_s": statistics.median(cpp), "python_runs": py, "cpp_runs": cpp}
-    res["ratio_cpp_over_python"] = res["cpp_images_per_s"] / res["python_images_per_s"]
     print(f"{name}: batch={batch_size} steps={steps} reps={reps}")
-    print(f"  python loop : {res['python_images_per_s']:8.1f} images/s  runs {[round(v, 1) for v in py]}")
-    print(f"  C++ loop    : {res['cpp_images_per_s']:8.1f} images/s  runs {[round(v, 1) for v in cpp]}")
-    print(f"  ratio C++ / python = {res['ratio_cpp_over_python']:.3f}  (target >= 1.3)", flush=True)
-    return res
+    return {"steps": steps, "batch_size": batch_size, **race_summary(py, cpp, 1.3, indent="  ")}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--nets", default="convnet,mobilenet_v2")
     p.add_argument("--steps", type=int, default=0, help="0: per network (150 / 24)")
-    p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--json", default=None, help="also write the figures here")
-    add_ablation_flags(p)
+    add_race_flags(p)
     a = p.parse_args()
-    threads = lookalike.set_threads(a.threads)
-    res = {"threads": threads, "reps": a.reps, "torch": torch.__version__, **apply_ablation_flags(a)}
+    res = apply_race_flags(a)
     for name in a.nets.split(","):
         if name not in SETTINGS:
             raise SystemExit(f"--nets: unknown network '{name}' (known: {', '.join(SETTINGS)})")

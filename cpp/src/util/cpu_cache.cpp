@@ -34,8 +34,8 @@ class CachingCpuAllocator final : public c10::Allocator {
     const size_t size = cpu_cache_size_class(n);
     if (size == 0 || t_depth == 0 || !enabled.load()) return base->allocate(n);
     void* ptr = take(size);
-    if (!ptr) ptr = c10::alloc_cpu(size);
-    {
+    if (!ptr) {  // a new block (outside the lock: the system call may be slow)
+      ptr = c10::alloc_cpu(size);
       std::lock_guard<std::mutex> lock(mutex_);
       live_[ptr] = size;
     }
@@ -102,6 +102,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   std::atomic<int> scopes{0};
 
  private:
+  // A free block of the size class, recorded as live (one lock on the hot path); null: none.
   void* take(size_t size) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = free_.find(size);
@@ -113,6 +114,7 @@ class CachingCpuAllocator final : public c10::Allocator {
     void* p = it->second.back();
     it->second.pop_back();
     cached_ -= size;
+    live_[p] = size;
     return p;
   }
 

@@ -14,7 +14,7 @@ import torch  # noqa: F401  (loads libtorch before the extension module)
 
 from . import _core
 from ._core import Error, FileError, InvalidArgument
-from . import data, dedup, eval, index, noisy, results, train  # noqa: A004 (eval: named as in the brief)
+from . import data, dedup, eval, index, local, noisy, results, train  # noqa: A004 (eval: named as in the brief)
 from .train import Model, TrainResult, embed, fit
 
 __version__ = _core.__version__
@@ -46,6 +46,6 @@ def build_info() -> dict:
 
 __all__ = [
     "Error", "FileError", "InvalidArgument", "Model", "TrainResult", "build_info", "cpu_cache_stats",
-    "data", "dedup", "embed", "eval", "fit", "index", "noisy", "set_cpu_cache", "set_threads", "train",
+    "data", "dedup", "embed", "eval", "fit", "index", "local", "noisy", "set_cpu_cache", "set_threads", "train",
     "__version__",
 ]

@@ -49,6 +49,26 @@ def retrieval_metrics(query: Any, query_labels: Any, reference: Any = None, refe
     return out
 
 
+def ranked_metrics(ids: Any, query_labels: Any, reference_labels: Any, k: Optional[Sequence[int]] = None,
+                   **options: Any) -> Dict[str, float]:
+    """The retrieval metrics of ranked lists given here (e.g. re-ranked ones): ``ids`` int64
+    ``[nq, K]`` rows of the reference set (-1: none). R counts every reference with the query's
+    label; ranks past K count as not relevant (MAP@R of the list truncated at K).
+
+    >>> ranked_metrics(torch.tensor([[1, 0, 2]]), torch.tensor([7]), torch.tensor([7, 3, 7]), k=(1,))["map_at_r"]
+    0.25
+    """
+    if k is not None:
+        options["ks"] = [int(v) for v in ([k] if isinstance(k, int) else k)]
+    o = make(_core.eval.RetrievalOptions, options, where="ranked_metrics")
+    out = dict(_core.eval.ranked_metrics(as_tensor(ids, "ids", torch.int64, dim=2),
+                                         as_tensor(query_labels, "query_labels", torch.int64, dim=1),
+                                         as_tensor(reference_labels, "reference_labels", torch.int64, dim=1), o))
+    for key in ("num_queries", "num_excluded"):
+        out[key] = int(out[key])
+    return out
+
+
 def metrics() -> list:
     """The retrieval metrics by name (the C++ registry, ``cpp/src/eval/metrics/``)."""
     return list(_core.eval.metrics())

@@ -57,6 +57,10 @@ void bind_eval(py::module_& m) {
       py::arg("query"), py::arg("query_labels"), py::arg("reference") = py::none(),
       py::arg("reference_labels") = py::none(), py::arg("options") = eval::RetrievalOptions(),
       py::call_guard<py::gil_scoped_release>());
+  e.def("ranked_metrics", &eval::ranked_metrics, py::arg("ids"), py::arg("query_labels"),
+        py::arg("reference_labels"), py::arg("options") = eval::RetrievalOptions(),
+        py::call_guard<py::gil_scoped_release>(),
+        "retrieval metrics of given ranked lists ids int64 [nq, K] (-1: none)");
 }
 
 }  // namespace lookalike::python

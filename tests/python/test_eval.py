@@ -143,3 +143,24 @@ def test_gil_is_released_during_evaluation():
     # With the GIL held the main thread could not wake up until the call returned (ticks ~ 1).
     assert elapsed > 0.05, elapsed
     assert ticks >= 10, (ticks, elapsed)
+
+
+def test_ranked_metrics_equal_retrieval_metrics_on_the_same_order_and_truncate():
+    from lookalike import eval as ev
+    g = torch.Generator().manual_seed(4)
+    q = torch.nn.functional.normalize(torch.randn(40, 8, generator=g), dim=1)
+    r = torch.nn.functional.normalize(torch.randn(90, 8, generator=g), dim=1)
+    ql, rl = torch.randint(0, 6, (40,), generator=g), torch.randint(0, 6, (90,), generator=g)
+    _, ids = ev.exact_knn(q, r, 90)
+    want = ev.retrieval_metrics(q, ql, r, rl, k=(1, 5))
+    got = ev.ranked_metrics(ids, ql, rl, k=(1, 5))
+    assert got.keys() == want.keys()
+    for key in want:
+        assert got[key] == pytest.approx(want[key], abs=1e-12), key
+    # truncated at 2 with -1 padding: R = 2 for label 7; hits at ranks 1 only -> AP = 1/2
+    m = ev.ranked_metrics(torch.tensor([[0, -1], [1, 2]]), torch.tensor([7, 3]), torch.tensor([7, 3, 7]),
+                          k=(1, 2))
+    assert m["map_at_r"] == pytest.approx((0.5 + 1.0) / 2)
+    assert m["precision_at_1"] == 1.0 and m["num_queries"] == 2
+    with pytest.raises(ValueError, match="rows of the 3 references"):
+        ev.ranked_metrics(torch.tensor([[5]]), torch.tensor([7]), torch.tensor([7, 3, 7]))

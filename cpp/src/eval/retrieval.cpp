@@ -81,6 +81,28 @@ torch::Tensor relevance(const torch::Tensor& ids, const int64_t* ref_labels,
       out[i][c] = id[i][c] >= 0 && ref_labels[id[i][c]] == query_labels[i] ? 1 : 0;
   return rel;
 }
+// Each chosen metric's keys, in order, and its first slot among them.
+std::vector<std::string> metric_keys(const std::vector<std::unique_ptr<RetrievalMetric>>& chosen,
+                                     std::vector<size_t>& offset) {
+  std::vector<std::string> keys;
+  for (const auto& m : chosen) {
+    offset.push_back(keys.size());
+    for (auto& key : m->keys()) keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+// The means over the counted queries, and the counts.
+std::map<std::string, double> means(const std::vector<std::string>& keys,
+                                    const std::vector<double>& sums, int64_t counted, int64_t nq) {
+  std::map<std::string, double> out;
+  const double denom = counted > 0 ? double(counted) : std::numeric_limits<double>::quiet_NaN();
+  for (size_t j = 0; j < keys.size(); ++j) out[keys[j]] = sums[j] / denom;
+  out["num_queries"] = double(counted);
+  out["num_excluded"] = double(nq - counted);
+  return out;
+}
+
 }  // namespace
 
 util::Registry<MetricFactory>& metric_registry() {
@@ -103,12 +125,8 @@ std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
   const int64_t available =
       checked_candidates(query, query_labels, reference, reference_labels, same_source);
   const auto chosen = chosen_metrics(options, available);
-  std::vector<std::string> keys;
   std::vector<size_t> offset;  // each metric's first slot in sums
-  for (const auto& m : chosen) {
-    offset.push_back(keys.size());
-    for (auto& key : m->keys()) keys.push_back(std::move(key));
-  }
+  const auto keys = metric_keys(chosen, offset);
   std::vector<double> sums(keys.size(), 0.0);
 
   const auto ref_labels_cpu = reference_labels.to(torch::kCPU).contiguous();
@@ -149,12 +167,43 @@ std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
       for (size_t m = 0; m < chosen.size(); ++m) chosen[m]->add(ranked, sums.data() + offset[m]);
     }
   }
-  std::map<std::string, double> out;
-  const double denom = counted > 0 ? double(counted) : std::numeric_limits<double>::quiet_NaN();
-  for (size_t j = 0; j < keys.size(); ++j) out[keys[j]] = sums[j] / denom;
-  out["num_queries"] = double(counted);
-  out["num_excluded"] = double(nq - counted);
-  return out;
+  return means(keys, sums, counted, nq);
+}
+
+std::map<std::string, double> ranked_metrics(const torch::Tensor& ids,
+                                             const torch::Tensor& query_labels,
+                                             const torch::Tensor& reference_labels,
+                                             const RetrievalOptions& options) {
+  LOOKALIKE_CHECK_ARG(ids.defined() && ids.dim() == 2 && ids.scalar_type() == torch::kLong,
+                      "ranked_metrics: ids must be int64 [nq, K]");
+  for (const auto* t : {&query_labels, &reference_labels})
+    LOOKALIKE_CHECK_ARG(t->defined() && t->dim() == 1 && t->scalar_type() == torch::kLong,
+                        "ranked_metrics: labels must be 1-d int64 tensors");
+  LOOKALIKE_CHECK_ARG(query_labels.size(0) == ids.size(0), "ranked_metrics: ", ids.size(0),
+                      " rows of ids but ", query_labels.size(0), " query labels");
+  const int64_t nref = reference_labels.size(0);
+  LOOKALIKE_CHECK_ARG(nref >= 1, "ranked_metrics: the reference set is empty");
+  const auto id = ids.to(torch::kCPU).contiguous();
+  LOOKALIKE_CHECK_ARG(
+      id.numel() == 0 || (id.min().item<int64_t>() >= -1 && id.max().item<int64_t>() < nref),
+      "ranked_metrics: ids must be -1 or rows of the ", nref, " references");
+  const auto chosen = chosen_metrics(options, nref);
+  std::vector<size_t> offset;
+  const auto keys = metric_keys(chosen, offset);
+  std::vector<double> sums(keys.size(), 0.0);
+  const auto ref = reference_labels.to(torch::kCPU).contiguous();
+  const auto ql = query_labels.to(torch::kCPU).contiguous();
+  const auto r = relevant_counts(ref, ql, false);
+  const auto rel = relevance(id, ref.data_ptr<int64_t>(), ql.data_ptr<int64_t>());
+  int64_t counted = 0;
+  for (int64_t i = 0; i < id.size(0); ++i) {
+    const int64_t ri = r[i].item<int64_t>();
+    if (ri <= 0) continue;
+    ++counted;
+    const RankedQuery ranked{rel[i].data_ptr<uint8_t>(), rel.size(1), ri};
+    for (size_t m = 0; m < chosen.size(); ++m) chosen[m]->add(ranked, sums.data() + offset[m]);
+  }
+  return means(keys, sums, counted, id.size(0));
 }
 
 }  // namespace lookalike::eval

@@ -40,4 +40,14 @@ std::map<std::string, double> retrieval_metrics(const torch::Tensor& query,
                                                 const torch::Tensor& reference_labels,
                                                 const RetrievalOptions& options = {});
 
+/// The same metrics over ranked lists given by the caller (a re-ranked search): ids int64
+/// [nq, K] into the reference set (-1: no candidate), query_labels int64 [nq], reference_labels
+/// int64 [nref]. R counts every reference with the query's label; ranks past K count as not
+/// relevant (so MAP@R and R-precision are those of the list truncated at K; with K >= every R
+/// they equal retrieval_metrics on the same order). options.metric/backend are not read.
+std::map<std::string, double> ranked_metrics(const torch::Tensor& ids,
+                                             const torch::Tensor& query_labels,
+                                             const torch::Tensor& reference_labels,
+                                             const RetrievalOptions& options = {});
+
 }  // namespace lookalike::eval

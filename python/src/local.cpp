@@ -57,6 +57,14 @@ void bind_local(py::module_& m) {
       .def_readonly("inliers", &Reranked::inliers)
       .def_readonly("matches", &Reranked::matches);
 
+  py::class_<Verified>(x, "Verified")
+      .def(py::init<torch::Tensor, torch::Tensor>(), py::arg("inliers"), py::arg("matches"))
+      .def_readonly("inliers", &Verified::inliers)
+      .def_readonly("matches", &Verified::matches);
+  x.def("verify_top_k", &verify_top_k, py::arg("ids"), py::arg("queries"), py::arg("candidates"),
+        py::arg("options") = RerankOptions(), release);
+  x.def("reorder", &reorder, py::arg("ids"), py::arg("global_scores"), py::arg("verified"),
+        py::arg("options") = RerankOptions(), release);
   x.def("extractors", &local_extractors, "the local feature methods, sorted");
   x.def("extract", &extract_local, py::arg("images"), py::arg("options") = LocalOptions(), release,
         "images uint8 [N, 3, H, W] RGB -> one LocalFeatures per image");

@@ -50,24 +50,26 @@ std::vector<int64_t> order_row(const int64_t* id, const float* global, const int
   return order;
 }
 
-}  // namespace
-
-Reranked rerank(const torch::Tensor& ids, const torch::Tensor& global_scores,
-                const std::vector<LocalFeatures>& queries,
-                const std::vector<LocalFeatures>& candidates, const RerankOptions& options) {
-  validate(options);
-  LOOKALIKE_CHECK_ARG(ids.defined() && ids.dim() == 2 && ids.scalar_type() == torch::kInt64,
-                      "rerank: ids must be int64 [Q, K]");
+void check_lists(const torch::Tensor& ids, const torch::Tensor& global_scores, const char* where) {
+  LOOKALIKE_CHECK_ARG(ids.defined() && ids.dim() == 2 && ids.scalar_type() == torch::kInt64, where,
+                      ": ids must be int64 [Q, K]");
   LOOKALIKE_CHECK_ARG(global_scores.defined() && global_scores.sizes() == ids.sizes() &&
                           global_scores.scalar_type() == torch::kFloat32,
-                      "rerank: global_scores must be float32 of the ids' shape ", ids.sizes());
+                      where, ": global_scores must be float32 of the ids' shape ", ids.sizes());
+  LOOKALIKE_CHECK_ARG(torch::isfinite(global_scores).all().item<bool>(), where,
+                      ": global_scores must be finite (NaN or inf found)");
+}
+}  // namespace
+
+Verified verify_top_k(const torch::Tensor& ids, const std::vector<LocalFeatures>& queries,
+                      const std::vector<LocalFeatures>& candidates, const RerankOptions& options) {
+  validate(options);
+  LOOKALIKE_CHECK_ARG(ids.defined() && ids.dim() == 2 && ids.scalar_type() == torch::kInt64,
+                      "verify_top_k: ids must be int64 [Q, K]");
   const int64_t nq = ids.size(0), k = ids.size(1), top = std::min(k, options.top_k);
-  LOOKALIKE_CHECK_ARG(static_cast<int64_t>(queries.size()) == nq, "rerank: ", queries.size(),
+  LOOKALIKE_CHECK_ARG(static_cast<int64_t>(queries.size()) == nq, "verify_top_k: ", queries.size(),
                       " query feature sets for ", nq, " rows of ids");
-  auto id = ids.contiguous();
-  auto g = global_scores.contiguous();
-  LOOKALIKE_CHECK_ARG(torch::isfinite(g).all().item<bool>(),
-                      "rerank: global_scores must be finite (NaN or inf found)");
+  const auto id = ids.contiguous();
   // The pairs to verify: every real candidate in the first `top` columns.
   std::vector<int64_t> pairs, where;
   const int64_t* idp = id.data_ptr<int64_t>();
@@ -75,8 +77,8 @@ Reranked rerank(const torch::Tensor& ids, const torch::Tensor& global_scores,
     for (int64_t j = 0; j < top; ++j) {
       const int64_t c = idp[q * k + j];
       if (c < 0) continue;
-      LOOKALIKE_CHECK_ARG(c < static_cast<int64_t>(candidates.size()), "rerank: id ", c, " (row ",
-                          q, ") is out of range for ", candidates.size(), " candidates");
+      LOOKALIKE_CHECK_ARG(c < static_cast<int64_t>(candidates.size()), "verify_top_k: id ", c,
+                          " (row ", q, ") is out of range for ", candidates.size(), " candidates");
       pairs.insert(pairs.end(), {q, c});
       where.push_back(q * k + j);
     }
@@ -84,8 +86,7 @@ Reranked rerank(const torch::Tensor& ids, const torch::Tensor& global_scores,
   auto counts =
       verify_pairs(queries, candidates, torch::from_blob(pairs.data(), {np, 2}, torch::kInt64),
                    options.verify, options.threads);
-  Reranked out{id.clone(), g.clone(), torch::full({nq, k}, -1, torch::kInt64),
-               torch::full({nq, k}, -1, torch::kInt64)};
+  Verified out{torch::full({nq, k}, -1, torch::kInt64), torch::full({nq, k}, -1, torch::kInt64)};
   int64_t* inl = out.inliers.data_ptr<int64_t>();
   int64_t* mat = out.matches.data_ptr<int64_t>();
   const auto count = counts.accessor<int64_t, 2>();
@@ -93,6 +94,22 @@ Reranked rerank(const torch::Tensor& ids, const torch::Tensor& global_scores,
     mat[where[static_cast<size_t>(p)]] = count[p][0];
     inl[where[static_cast<size_t>(p)]] = count[p][1];
   }
+  return out;
+}
+
+Reranked reorder(const torch::Tensor& ids, const torch::Tensor& global_scores,
+                 const Verified& verified, const RerankOptions& options) {
+  validate(options);
+  check_lists(ids, global_scores, "reorder");
+  LOOKALIKE_CHECK_ARG(verified.inliers.defined() && verified.inliers.sizes() == ids.sizes() &&
+                          verified.matches.defined() && verified.matches.sizes() == ids.sizes(),
+                      "reorder: inliers and matches must have the ids' shape ", ids.sizes());
+  const int64_t nq = ids.size(0), k = ids.size(1), top = std::min(k, options.top_k);
+  auto g = global_scores.contiguous();
+  Reranked out{ids.contiguous().clone(), g.clone(), verified.inliers.contiguous().clone(),
+               verified.matches.contiguous().clone()};
+  const int64_t* idp = out.ids.data_ptr<int64_t>();
+  const int64_t* inl = out.inliers.data_ptr<int64_t>();
   std::vector<float> score(static_cast<size_t>(top));
   for (int64_t q = 0; q < nq; ++q) {
     const auto order = order_row(idp + q * k, g.data_ptr<float>() + q * k, inl + q * k, top,
@@ -106,6 +123,13 @@ Reranked rerank(const torch::Tensor& ids, const torch::Tensor& global_scores,
     out.scores[q].slice(0, 0, top).copy_(scores.index_select(0, perm));
   }
   return out;
+}
+
+Reranked rerank(const torch::Tensor& ids, const torch::Tensor& global_scores,
+                const std::vector<LocalFeatures>& queries,
+                const std::vector<LocalFeatures>& candidates, const RerankOptions& options) {
+  check_lists(ids, global_scores, "rerank");
+  return reorder(ids, global_scores, verify_top_k(ids, queries, candidates, options), options);
 }
 
 }  // namespace lookalike::local

@@ -40,9 +40,22 @@ struct Reranked {
 
 void validate(const RerankOptions& options);
 
-/// ids int64 [Q, K] and global_scores float [Q, K] (higher is better, each row in descending
-/// order, as an index search returns them); ids index `candidates` (-1: none). queries[q] are
-/// row q's features.
+/// The verification of each query's first top_k candidates, each int64 [Q, K] aligned with ids
+/// (-1 where not verified: past top_k, or no candidate).
+struct Verified {
+  torch::Tensor inliers, matches;
+};
+Verified verify_top_k(const torch::Tensor& ids, const std::vector<LocalFeatures>& queries,
+                      const std::vector<LocalFeatures>& candidates, const RerankOptions& options);
+
+/// The re-ordering alone, from verify_top_k's counts (so that several scores reuse one
+/// verification).
+Reranked reorder(const torch::Tensor& ids, const torch::Tensor& global_scores,
+                 const Verified& verified, const RerankOptions& options);
+
+/// verify_top_k then reorder. ids int64 [Q, K] and global_scores float [Q, K] (higher is better,
+/// each row in descending order, as an index search returns them); ids index `candidates` (-1:
+/// none). queries[q] are row q's features.
 Reranked rerank(const torch::Tensor& ids, const torch::Tensor& global_scores,
                 const std::vector<LocalFeatures>& queries,
                 const std::vector<LocalFeatures>& candidates, const RerankOptions& options = {});

@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 BUILD   := build/py311
 export OMP_NUM_THREADS ?= $(shell nproc)
 
-.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search format clean
+.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search visual-search-fashion local-rerank format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -35,6 +35,16 @@ dedup: dedup-amazon dedup-shopee dedup-fashion
 visual-search: bootstrap
 	$(PY) -m lookalike run experiments/visual_search.yaml
 
+## make visual-search-fashion: the same on fashion-products (articleType x baseColour classes) with
+## instance retrieval of simulated re-shot photos (results/visual_search_fashion/report.md)
+visual-search-fashion: bootstrap
+	$(PY) -m lookalike run experiments/visual_search_fashion.yaml
+
+## make local-rerank: grocery shop photos' global top 50 re-ranked by SIFT + MAGSAC inliers, per family
+## (results/local_rerank_grocery/report.md)
+local-rerank: bootstrap
+	$(PY) -m lookalike run experiments/local_rerank.yaml
+
 dedup-amazon: bootstrap
 	$(PY) -m lookalike run experiments/dedup_amazon_google.yaml
 
@@ -63,6 +73,7 @@ bench: bootstrap
 	$(PY) experiments/benchmarks/train_throughput.py --json results/bench/train_throughput.json
 	$(PY) experiments/benchmarks/metric_learning_throughput.py --json results/bench/metric_learning_throughput.json
 	$(PY) experiments/benchmarks/embed_throughput.py --limit 640 --reps 2 --json results/bench/embed_throughput.json
+	$(PY) experiments/benchmarks/verify_throughput.py --json results/bench/verify_throughput.json
 	$(PY) experiments/benchmarks/knn_throughput.py --json results/bench/knn_throughput.json
 	$(PY) experiments/benchmarks/index_overhead.py --json results/bench/index_overhead.json
 	cmake -S . -B $(BUILD) -DLOOKALIKE_BENCH=ON >/dev/null && cmake --build $(BUILD) --target bench_index

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "lookalike/error.h"
+#include "match_checked.h"
 
 #ifdef LOOKALIKE_HAVE_OPENCV
 #include <opencv2/core.hpp>
@@ -154,6 +155,11 @@ Matches match_features(const LocalFeatures& a, const LocalFeatures& b,
   validate(options);
   check_features(a, "match_features: a");
   check_features(b, "match_features: b");
+  return detail::match_checked(a, b, options);
+}
+
+Matches detail::match_checked(const LocalFeatures& a, const LocalFeatures& b,
+                              const MatchOptions& options) {
   LOOKALIKE_CHECK_ARG(a.binary() == b.binary() && a.descriptors.size(1) == b.descriptors.size(1),
                       "match_features: descriptors of a (", a.binary() ? "binary" : "float", " x ",
                       a.descriptors.size(1), ") and b (", b.binary() ? "binary" : "float", " x ",

@@ -6,6 +6,7 @@
 
 #include "lookalike/error.h"
 #include "lookalike/util/threads.h"
+#include "match_checked.h"
 #include "opencv_threads.h"
 
 #ifdef LOOKALIKE_HAVE_OPENCV
@@ -21,9 +22,9 @@ int64_t min_matches(const std::string& model) {
   if (model == "similarity") return 2;
   if (model == "none") return 1;
   throw InvalidArgument(
-      detail::concat("VerifyOptions.model must be homography, affine, "
-                     "similarity or none, got '",
-                     model, "'"));
+      ::lookalike::detail::concat("VerifyOptions.model must be homography, affine, "
+                                  "similarity or none, got '",
+                                  model, "'"));
 }
 
 void validate(const VerifyOptions& o) {
@@ -69,7 +70,7 @@ cv::Mat fit(const cv::Mat& src, const cv::Mat& dst, const VerifyOptions& o, cv::
 Verification verify_checked(const LocalFeatures& a, const LocalFeatures& b,
                             const VerifyOptions& o) {
   Verification v;
-  v.matches = match_features(a, b, o.match);
+  v.matches = detail::match_checked(a, b, o.match);
   const int64_t m = v.matches.size();
   v.inlier_mask = torch::zeros({m}, torch::kBool);
   if (m < min_matches(o.model)) return v;
@@ -101,6 +102,8 @@ Verification verify_checked(const LocalFeatures& a, const LocalFeatures& b,
 Verification verify_pair(const LocalFeatures& a, const LocalFeatures& b,
                          const VerifyOptions& options) {
   validate(options);
+  check_features(a, "verify_pair: a");
+  check_features(b, "verify_pair: b");
   return verify_checked(a, b, options);
 }
 
@@ -121,6 +124,16 @@ torch::Tensor verify_pairs(const std::vector<LocalFeatures>& queries,
         rows[2 * i] >= 0 && rows[2 * i] < nq && rows[2 * i + 1] >= 0 && rows[2 * i + 1] < nc,
         "verify_pairs: pair ", i, " (", rows[2 * i], ", ", rows[2 * i + 1],
         ") is out of range for ", nq, " queries and ", nc, " candidates");
+  // each feature set a pair uses is checked once here, not once per pair
+  std::vector<char> seen_q(queries.size(), 0), seen_c(candidates.size(), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto q = static_cast<size_t>(rows[2 * i]), c = static_cast<size_t>(rows[2 * i + 1]);
+    if (!seen_q[q])
+      check_features(queries[q], ::lookalike::detail::concat("verify_pairs: query ", q));
+    if (!seen_c[c])
+      check_features(candidates[c], ::lookalike::detail::concat("verify_pairs: candidate ", c));
+    seen_q[q] = seen_c[c] = 1;
+  }
   auto out = torch::zeros({n, 2}, torch::kInt64);
   int64_t* counts = out.data_ptr<int64_t>();
   const int t = threads > 0 ? threads : util::get_threads();

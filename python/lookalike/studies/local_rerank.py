@@ -151,7 +151,7 @@ def search_and_rerank(cfg, model, queries_f, q_emb, sets: Sets, reference, name:
     pairs = int((ids >= 0).sum())
     res["cost"] = {"pairs": pairs, "verify_s": verify_s, "pairs_per_s": pairs / verify_s if verify_s else None,
                    "mean_reference_keypoints": sum(len(f) for f in ref_f) / max(1, len(ref_f))}
-    res["_lists"] = {"ids": ids, "reranked": by_inliers.ids, "inliers": by_inliers.inliers}
+    res["_lists"] = {"ids": ids, "reranked": by_inliers.ids, "inliers": by_inliers.inliers, "features": ref_f}
     return res
 
 

@@ -41,7 +41,7 @@ def _match_figure(sets, reference, queries_f, lists, cfg, n: int):
     import matplotlib.pyplot as plt
     rows = _example_rows(sets, n)
     firsts = lists["reranked"][rows, 0].clamp_min(0)
-    ref_f = local.extract(reference.images[firsts], **cfg["local"], threads=cfg["threads"])
+    ref_f = [lists["features"][int(c)] for c in firsts]
     fig, axes = plt.subplots(len(rows), 1, figsize=(7, 3.4 * len(rows)), squeeze=False)
     verify = cfg["rerank"]["verify"]
     for e, r in enumerate(rows):
@@ -66,12 +66,14 @@ def _match_figure(sets, reference, queries_f, lists, cfg, n: int):
 
 
 def plots_and_report(cfg: Dict[str, Any], report: Dict[str, Any], sets, refs, queries_f, lists, out: Output) -> None:
-    ks, s = cfg["eval"]["k"], report["sizes"]
+    ks, s, net = cfg["eval"]["k"], report["sizes"], cfg["global"]["net"]
     lines = [f"# {cfg['name']}: local matching with geometric verification as re-ranking", "",
              f"Set `{cfg['data']['set']}` at {cfg['data']['image_size']} px: {s['queries']} query photos, "
              f"{s['references']} reference photos, {s['classes']} classes. Global model: "
-             f"`{cfg['global']['net']}`" + (" trained on the references" if cfg["global"]["train"] else " as loaded")
-             + f". Local features: {cfg['local']['method']}, at most {cfg['local']['max_features']} per image (mean {report['mean_query_keypoints']:.0f} per query). "
+             f"`{net['backbone']}` (weights `{net['weights'] or 'random'}`, input {net['input_size'] or 'as read'} px)"
+             + (" trained on the references" if cfg["global"]["train"] else " as loaded")
+             + f". Local features: {cfg['local']['method']}, at most {cfg['local']['max_features']} per image "
+             f"(mean {report['mean_query_keypoints']:.0f} per query). "
              f"The top {cfg['rerank']['top_k']} global candidates are verified "
              f"(`{cfg['rerank']['verify']}`) and re-ranked by inliers (at least {cfg['rerank']['min_inliers']}; "
              f"fewer keep the global order after them) or by the fused score "

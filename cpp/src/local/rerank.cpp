@@ -50,9 +50,13 @@ std::vector<int64_t> order_row(const int64_t* id, const float* global, const int
   return order;
 }
 
-void check_lists(const torch::Tensor& ids, const torch::Tensor& global_scores, const char* where) {
+void check_ids(const torch::Tensor& ids, const char* where) {
   LOOKALIKE_CHECK_ARG(ids.defined() && ids.dim() == 2 && ids.scalar_type() == torch::kInt64, where,
                       ": ids must be int64 [Q, K]");
+}
+
+void check_lists(const torch::Tensor& ids, const torch::Tensor& global_scores, const char* where) {
+  check_ids(ids, where);
   LOOKALIKE_CHECK_ARG(global_scores.defined() && global_scores.sizes() == ids.sizes() &&
                           global_scores.scalar_type() == torch::kFloat32,
                       where, ": global_scores must be float32 of the ids' shape ", ids.sizes());
@@ -64,8 +68,7 @@ void check_lists(const torch::Tensor& ids, const torch::Tensor& global_scores, c
 Verified verify_top_k(const torch::Tensor& ids, const std::vector<LocalFeatures>& queries,
                       const std::vector<LocalFeatures>& candidates, const RerankOptions& options) {
   validate(options);
-  LOOKALIKE_CHECK_ARG(ids.defined() && ids.dim() == 2 && ids.scalar_type() == torch::kInt64,
-                      "verify_top_k: ids must be int64 [Q, K]");
+  check_ids(ids, "verify_top_k");
   const int64_t nq = ids.size(0), k = ids.size(1), top = std::min(k, options.top_k);
   LOOKALIKE_CHECK_ARG(static_cast<int64_t>(queries.size()) == nq, "verify_top_k: ", queries.size(),
                       " query feature sets for ", nq, " rows of ids");
@@ -101,9 +104,10 @@ Reranked reorder(const torch::Tensor& ids, const torch::Tensor& global_scores,
                  const Verified& verified, const RerankOptions& options) {
   validate(options);
   check_lists(ids, global_scores, "reorder");
-  LOOKALIKE_CHECK_ARG(verified.inliers.defined() && verified.inliers.sizes() == ids.sizes() &&
-                          verified.matches.defined() && verified.matches.sizes() == ids.sizes(),
-                      "reorder: inliers and matches must have the ids' shape ", ids.sizes());
+  for (const auto* t : {&verified.inliers, &verified.matches})
+    LOOKALIKE_CHECK_ARG(
+        t->defined() && t->sizes() == ids.sizes() && t->scalar_type() == torch::kInt64,
+        "reorder: inliers and matches must be int64 of the ids' shape ", ids.sizes());
   const int64_t nq = ids.size(0), k = ids.size(1), top = std::min(k, options.top_k);
   auto g = global_scores.contiguous();
   Reranked out{ids.contiguous().clone(), g.clone(), verified.inliers.contiguous().clone(),

@@ -9,6 +9,7 @@
 #include "lookalike/data/image_set.h"
 #include "lookalike/data/labels.h"
 #include "lookalike/data/split.h"
+#include "lookalike/data/tag_set.h"
 #include "options.h"
 
 namespace lookalike::python {
@@ -25,8 +26,9 @@ void bind_data(py::module_& m) {
         return std::make_tuple(ds.images, ds.labels);
       },
       py::arg("split") = "train", py::arg("root") = "", py::call_guard<py::gil_scoped_release>());
-  d.def("read_image", &read_image, py::arg("path"), py::arg("size"),
-        py::call_guard<py::gil_scoped_release>());
+  d.def(
+      "read_image", [](const std::string& path, int size) { return read_image(path, size); },
+      py::arg("path"), py::arg("size"), py::call_guard<py::gil_scoped_release>());
   d.def(
       "decode_images",
       [](const std::vector<std::string>& paths, int size, int threads,
@@ -100,6 +102,24 @@ void bind_data(py::module_& m) {
       .def_readonly("paths", &ImageSet::paths)
       .def_readonly("skipped", &ImageSet::skipped);
   d.def("image_sets", &image_sets);
+
+  bind_options<TagSetOptions>(d, "TagSetOptions", "the multi-label (tagged) image-set reader");
+  py::class_<TagSet>(d, "TagSet")
+      .def_readonly("images", &TagSet::images)
+      .def_readonly("sizes", &TagSet::sizes)
+      .def_readonly("targets", &TagSet::targets)
+      .def_readonly("tags", &TagSet::tags)
+      .def_readonly("counts", &TagSet::counts)
+      .def_readonly("paths", &TagSet::paths)
+      .def_readonly("names", &TagSet::names)
+      .def_readonly("box_image", &TagSet::box_image)
+      .def_readonly("box_tag", &TagSet::box_tag)
+      .def_readonly("boxes", &TagSet::boxes)
+      .def_readonly("skipped", &TagSet::skipped)
+      .def("__len__", &TagSet::size);
+  d.def("tag_sets", &tag_sets);
+  d.def("read_tag_set", &read_tag_set, py::arg("options"),
+        py::call_guard<py::gil_scoped_release>());
   d.def("read_image_set", &read_image_set, py::arg("options"),
         py::call_guard<py::gil_scoped_release>());
 }

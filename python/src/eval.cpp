@@ -2,6 +2,7 @@
 
 #include "bindings.h"
 #include "lookalike/eval/accuracy.h"
+#include "lookalike/eval/average_precision.h"
 #include "lookalike/eval/metric.h"
 #include "lookalike/eval/prf.h"
 #include "lookalike/eval/retrieval.h"
@@ -36,6 +37,13 @@ void bind_eval(py::module_& m) {
   e.def("have_faiss", &index::have_faiss);
   e.def("accuracy", &eval::accuracy, py::arg("scores"), py::arg("labels"),
         "share of rows whose argmax is the label", py::call_guard<py::gil_scoped_release>());
+  e.def("average_precision", &eval::average_precision, py::arg("scores"), py::arg("targets"),
+        "AP of scores [N] against 0/1 targets [N] (scikit-learn's average_precision_score); NaN "
+        "without a positive");
+  e.def("average_precision_per_column", &eval::average_precision_per_column, py::arg("scores"),
+        py::arg("targets"), "per-column AP of scores [N, K] against targets [N, K]: float [K]");
+  e.def("mean_average_precision", &eval::mean_average_precision, py::arg("scores"),
+        py::arg("targets"), "{macro, micro, columns} mAP of scores [N, K] against targets");
   e.def("metrics", &eval::metrics, "the retrieval metrics by name (registered in C++)");
   e.def(
       "prf",

@@ -67,6 +67,7 @@ PYBIND11_MODULE(_core, m) {
   lookalike::python::bind_metric(m);
   lookalike::python::bind_train(m);
   lookalike::python::bind_local(m);
+  lookalike::python::bind_localise(m);
   lookalike::python::bind_eval(m);
   lookalike::python::bind_index(m);
   lookalike::python::bind_noisy(m);

@@ -25,7 +25,7 @@ bool have_image_io() {
 #endif
 }
 
-torch::Tensor read_image(const std::string& path, int size) {
+torch::Tensor read_image(const std::string& path, int size, int64_t* original) {
   LOOKALIKE_CHECK_ARG(size > 0, "read_image: size must be positive, got ", size);
 #ifdef LOOKALIKE_HAVE_OPENCV
   LOOKALIKE_CHECK_FILE(util::file_exists(path), "image '", path, "' does not exist");
@@ -50,6 +50,7 @@ torch::Tensor read_image(const std::string& path, int size) {
   cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
   LOOKALIKE_CHECK_FILE(!bgr.empty(), "image '", path,
                        "' cannot be decoded (corrupt or not an image)");
+  if (original) original[0] = bgr.cols, original[1] = bgr.rows;
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   if (rgb.rows != size || rgb.cols != size) {
@@ -70,18 +71,21 @@ torch::Tensor read_image(const std::string& path, int size) {
 }
 
 torch::Tensor read_images(const std::vector<std::string>& paths, int size, int threads,
-                          std::vector<char>* failed) {
+                          std::vector<char>* failed, torch::Tensor* sizes) {
   const int64_t n = static_cast<int64_t>(paths.size());
   auto out = torch::empty({n, 3, size, size}, torch::kUInt8);
   if (failed) failed->assign(paths.size(), 0);
   const int64_t bytes = int64_t{3} * size * size;
   uint8_t* dst = out.data_ptr<uint8_t>();
+  if (sizes) *sizes = torch::zeros({n, 2}, torch::kLong);
+  int64_t* original = sizes ? sizes->data_ptr<int64_t>() : nullptr;
   std::exception_ptr error;
 #pragma omp parallel for num_threads(threads > 0 ? threads : util::get_threads()) \
     schedule(dynamic, 16)
   for (int64_t i = 0; i < n; ++i) {
     try {
-      auto img = read_image(paths[static_cast<size_t>(i)], size);
+      auto img =
+          read_image(paths[static_cast<size_t>(i)], size, original ? original + 2 * i : nullptr);
       std::memcpy(dst + i * bytes, img.data_ptr<uint8_t>(), static_cast<size_t>(bytes));
     } catch (const FileError&) {
       if (failed) {
@@ -109,17 +113,20 @@ DecodedImages decode_images(const std::vector<std::string>& paths, int size, int
   check_bad_image(bad_image, "decode_images");
   DecodedImages out;
   if (bad_image == "error") {
-    out.images = read_images(paths, size, threads);
+    out.images = read_images(paths, size, threads, nullptr, &out.sizes);
     out.kept.resize(paths.size());
     std::iota(out.kept.begin(), out.kept.end(), 0);
     return out;
   }
   std::vector<char> failed;
-  out.images = read_images(paths, size, threads, &failed);
+  out.images = read_images(paths, size, threads, &failed, &out.sizes);
   for (size_t i = 0; i < paths.size(); ++i)
     if (!failed[i]) out.kept.push_back(static_cast<int64_t>(i));
-  if (out.kept.size() < paths.size())
-    out.images = out.images.index_select(0, torch::tensor(out.kept, torch::kLong));
+  if (out.kept.size() < paths.size()) {
+    const auto kept = torch::tensor(out.kept, torch::kLong);
+    out.images = out.images.index_select(0, kept);
+    out.sizes = out.sizes.index_select(0, kept);
+  }
   return out;
 }
 

@@ -4,10 +4,10 @@
 
 #include <torch/torch.h>
 
+#include "../util/opencv_threads.h"
 #include "lookalike/error.h"
 #include "lookalike/util/threads.h"
 #include "match_checked.h"
-#include "opencv_threads.h"
 
 #ifdef LOOKALIKE_HAVE_OPENCV
 #include <opencv2/calib3d.hpp>
@@ -137,7 +137,7 @@ torch::Tensor verify_pairs(const std::vector<LocalFeatures>& queries,
   auto out = torch::zeros({n, 2}, torch::kInt64);
   int64_t* counts = out.data_ptr<int64_t>();
   const int t = threads > 0 ? threads : util::get_threads();
-  OpenCvSerial serial(t > 1 && n > 1);
+  util::OpenCvSerial serial(t > 1 && n > 1);
   std::exception_ptr error;
 #pragma omp parallel for num_threads(t) schedule(dynamic, 1)
   for (int64_t i = 0; i < n; ++i) {

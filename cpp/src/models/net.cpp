@@ -149,8 +149,10 @@ torch::Tensor NetImpl::features(const torch::Tensor& x) {
   return backbone_->features(z);
 }
 
-NetOutput NetImpl::forward(const torch::Tensor& x) {
-  auto emb = head_->forward(features(x));
+NetOutput NetImpl::forward(const torch::Tensor& x) { return forward_features(features(x)); }
+
+NetOutput NetImpl::forward_features(const torch::Tensor& feature_map) {
+  auto emb = head_->forward(feature_map);
   torch::Tensor logits;
   if (classifier_) logits = classifier_->forward(dropout_->forward(torch::relu(emb)));
   return {logits, emb};

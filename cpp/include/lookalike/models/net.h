@@ -70,6 +70,9 @@ class NetImpl : public torch::nn::Module {
   NetOutput forward(const torch::Tensor& x);
   /// The backbone's feature map of x (as forward): float [B, C', h, w], contiguous (NCHW).
   torch::Tensor feature_map(const torch::Tensor& x);
+  /// The rest of forward from a feature map float [B, C', h, w] (head, then the classifier):
+  /// what gradient-weighted class activation maps differentiate (localise/cam.h).
+  NetOutput forward_features(const torch::Tensor& feature_map);
   /// Puts the backbone's 4-D parameters in options().memory_format (after loading weights
   /// from a file whose tensors have another layout). The constructor does it for random init.
   void apply_memory_format();

@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "../opencv_threads.h"
+#include "../../util/opencv_threads.h"
 #include "lookalike/error.h"
 #include "lookalike/local/features.h"
 #include "lookalike/util/threads.h"
@@ -30,7 +30,7 @@ class OpenCvExtractor : public LocalExtractor {
     std::vector<LocalFeatures> out(static_cast<size_t>(n));
     auto hwc = images.permute({0, 2, 3, 1}).contiguous();  // [N, H, W, 3]
     const int threads = o_.threads > 0 ? o_.threads : util::get_threads();
-    OpenCvSerial serial(threads > 1 && n > 1);  // parallel over images, OpenCV serial inside
+    util::OpenCvSerial serial(threads > 1 && n > 1);  // parallel over images, OpenCV serial inside
     std::exception_ptr error;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (int64_t i = 0; i < n; ++i) {

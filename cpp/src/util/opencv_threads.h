@@ -6,7 +6,7 @@
 #include <opencv2/core/utility.hpp>
 #endif
 
-namespace lookalike::local {
+namespace lookalike::util {
 
 class OpenCvSerial {
  public:
@@ -30,4 +30,4 @@ class OpenCvSerial {
   int previous_ = -1;
 };
 
-}  // namespace lookalike::local
+}  // namespace lookalike::util

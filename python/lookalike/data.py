@@ -125,6 +125,53 @@ def image_set(set: str = "grocery", **options: Any) -> ImageSet:
     return ImageSet(r.images, r.labels, list(r.class_names), list(r.paths), dict(r.skipped))
 
 
+@dataclass
+class TagSet:
+    """A multi-label image set: ``images`` uint8 ``[N, 3, S, S]``, ``sizes`` int64 ``[N, 2]``
+    (width, height as stored), ``targets`` float ``[N, T]`` (0/1), ``tags`` (the vocabulary, sorted),
+    ``counts`` int64 ``[T]``, ``paths``, ``names`` (the path column's values) and, where a boxes file
+    exists, one row per (photo, tag) box: ``box_image``, ``box_tag`` int64 ``[M]``, ``boxes`` int64
+    ``[M, 4]`` (x0, y0, x1, y1; x1/y1 exclusive, pixels of the stored photo)."""
+
+    images: torch.Tensor
+    sizes: torch.Tensor
+    targets: torch.Tensor
+    tags: List[str]
+    counts: torch.Tensor
+    paths: List[str]
+    names: List[str]
+    box_image: Optional[torch.Tensor] = None
+    box_tag: Optional[torch.Tensor] = None
+    boxes: Optional[torch.Tensor] = None
+    skipped: Dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.targets.shape[0])
+
+
+def tag_sets() -> List[str]:
+    """The tagged image sets ``tag_set`` reads (from C++)."""
+    return list(_core.data.tag_sets())
+
+
+def tag_set(set: str = "clothing_co_parsing", **options: Any) -> TagSet:
+    """A multi-label image set through the C++ reader (``data/tag_set.h``): ``clothing_co_parsing``
+    (../shared/data/clothing-co-parsing: tags.csv, photos/, boxes.csv) or ``csv`` (``root``: the CSV
+    file; ``path_column``, ``tags_column``, ``separator``, ``image_root``, ``boxes``); for both
+    ``min_count``, ``exclude``, ``image_size``, ``threads``, ``bad_image``. An option the set does not
+    read is an error.
+
+    >>> s = tag_set(image_size=32, min_count=400, exclude=["skin", "hair"])
+    >>> s.tags, tuple(s.targets.shape)
+    (['bag', 'coat', 'dress', 'pants', 'shoes', 'skirt', 'sunglasses'], (2098, 7))
+    """
+    options = {k: "" if v is None and k in ("root", "image_root", "boxes") else v for k, v in options.items()}
+    opts = make(_core.data.TagSetOptions, options, set=set, where="tag_set")
+    r = _core.data.read_tag_set(opts)
+    return TagSet(r.images, r.sizes, r.targets, list(r.tags), r.counts, list(r.paths), list(r.names),
+                  r.box_image, r.box_tag, r.boxes, dict(r.skipped))
+
+
 def class_split(labels: Any, fraction: float, seed: int = 0) -> Dict[str, torch.Tensor]:
     """The classes split at random (``data::class_split``): ``round(k * fraction)`` of the k classes
     first. Returns ``first``/``second`` (item indices), ``first_labels``/``second_labels``

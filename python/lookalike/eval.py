@@ -165,3 +165,28 @@ def prf(predicted: Any, actual: Any, *, zero_division: float = 0.0) -> Dict[str,
     p = as_tensor(predicted, "predicted").to(torch.bool)
     a = as_tensor(actual, "actual").to(torch.bool)
     return dict(_core.eval.prf(p, a, float(zero_division)))
+
+
+def average_precision(scores: Any, targets: Any) -> float:
+    """AP of scores ``[N]`` against 0/1 targets ``[N]`` (C++; equal to scikit-learn's
+    ``average_precision_score``); NaN when no target is positive.
+
+    >>> average_precision(torch.tensor([0.9, 0.8, 0.7]), torch.tensor([1, 0, 1]))
+    0.8333333333333333
+    """
+    check_same_kind(scores=scores, targets=targets)
+    return float(_core.eval.average_precision(as_tensor(scores, "scores").float(), as_tensor(targets, "targets")))
+
+
+def average_precision_per_column(scores: Any, targets: Any) -> torch.Tensor:
+    """Per-column AP of scores ``[N, K]`` against targets ``[N, K]``: float ``[K]`` (NaN for a
+    column without a positive)."""
+    check_same_kind(scores=scores, targets=targets)
+    return _core.eval.average_precision_per_column(as_tensor(scores, "scores").float(), as_tensor(targets, "targets"))
+
+
+def mean_average_precision(scores: Any, targets: Any) -> Dict[str, float]:
+    """``{"macro", "micro", "columns"}``: the mean of the per-column APs (columns with a positive)
+    and the AP of all (score, target) pairs ranked together."""
+    check_same_kind(scores=scores, targets=targets)
+    return dict(_core.eval.mean_average_precision(as_tensor(scores, "scores").float(), as_tensor(targets, "targets")))

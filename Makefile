@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 BUILD   := build/py311
 export OMP_NUM_THREADS ?= $(shell nproc)
 
-.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search visual-search-fashion local-rerank format clean
+.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search visual-search-fashion local-rerank localisation format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -45,6 +45,11 @@ visual-search-fashion: bootstrap
 local-rerank: bootstrap
 	$(PY) -m lookalike run experiments/local_rerank.yaml
 
+## make localisation: CAM boxes of clothing-co-parsing's garment tags scored against its boxes
+## (GT-known, MaxBoxAcc, per tag; results/localisation_ccp/report.md)
+localisation: bootstrap
+	$(PY) -m lookalike run experiments/localisation_ccp.yaml
+
 dedup-amazon: bootstrap
 	$(PY) -m lookalike run experiments/dedup_amazon_google.yaml
 
@@ -74,6 +79,7 @@ bench: bootstrap
 	$(PY) experiments/benchmarks/metric_learning_throughput.py --json results/bench/metric_learning_throughput.json
 	$(PY) experiments/benchmarks/embed_throughput.py --limit 640 --reps 2 --json results/bench/embed_throughput.json
 	$(PY) experiments/benchmarks/verify_throughput.py --json results/bench/verify_throughput.json
+	$(PY) experiments/benchmarks/localise_throughput.py --json results/bench/localise_throughput.json
 	$(PY) experiments/benchmarks/knn_throughput.py --json results/bench/knn_throughput.json
 	$(PY) experiments/benchmarks/index_overhead.py --json results/bench/index_overhead.json
 	cmake -S . -B $(BUILD) -DLOOKALIKE_BENCH=ON >/dev/null && cmake --build $(BUILD) --target bench_index

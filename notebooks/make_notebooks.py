@@ -277,6 +277,53 @@ LOCAL = [
 ]
 
 
+LOCALISE = [
+    new_markdown_cell(
+        "# 07 · Product-region localisation\n\n"
+        "Where in a street photo is the dress? A classifier's class activation map (CAM) answers without any "
+        "box in training: a linear probe on the ImageNet MobileNetV2's pooled features learns the garment tags "
+        "of clothing-co-parsing's photos; each tag's map, thresholded at a fraction of its range, gives a box. "
+        "The `localisation` study scores the boxes against the annotated photos' boxes (GT-known box accuracy "
+        "and MaxBoxAcc, IoU >= 0.5) beside the whole photo and a centred box of the tag's mean size. "
+        "`LOOKALIKE_SMALL=1` shrinks the run (CI); the full run is `make localisation` "
+        "(`lookalike run experiments/localisation_ccp.yaml`)."),
+    new_code_cell(
+        "import os, tempfile\n"
+        "from pathlib import Path\n"
+        "import pandas as pd\n"
+        "import torch\n"
+        "from lookalike import data, localise, runner, train\n\n"
+        "SMALL = os.environ.get('LOOKALIKE_SMALL') == '1'\n"
+        "EXP = Path('..') / 'experiments'\n"
+        "small = ['data.image_size=96', 'max_boxed_photos=40', 'probe.epochs=50', 'examples=3'] if SMALL else []\n"
+        "out = Path(tempfile.mkdtemp()) / 'localisation' if SMALL else Path('..') / 'results' / 'localisation_ccp'"),
+    new_code_cell(
+        "m = runner.run(str(EXP / 'localisation_ccp.yaml'), small, out=str(out))\n"
+        "print(m['sizes'], m['classifier']['map_macro'])\n"
+        "pd.DataFrame(m['overall'], index=['all tags'])"),
+    new_code_cell("pd.DataFrame(m['per_tag']).set_index('tag').sort_values('boxes', ascending=False).head(15)"),
+    new_markdown_cell("## One photo by hand: maps, boxes and a crop to embed"),
+    new_code_cell(
+        "s = data.tag_set(image_size=224, min_count=20, exclude=['skin', 'hair'])\n"
+        "net = train.network(backbone='mobilenet_v2', weights='{pretrained}/mobilenet_v2_1.0_224_quant.tflite',\n"
+        "                    embedding_dim=0, in_channels=3, num_classes=len(s.tags))\n"
+        "few = torch.arange(0, len(s), 8 if SMALL else 1)\n"
+        "localise.fit_probe(net, localise.pooled_features(net, s.images[few]), s.targets[few], epochs=100)\n"
+        "dress = s.tags.index('dress')\n"
+        "photo = int((s.targets[:, dress] > 0).nonzero()[0])\n"
+        "boxes, maps, _, _ = localise.localise(net, s.images[photo:photo + 1], classes=torch.tensor([dress]),\n"
+        "                                      sizes=s.sizes[photo], threshold=0.2)\n"
+        "print(s.names[photo], 'dress box', boxes[0].tolist(), 'map', tuple(maps.shape[1:]))\n"
+        "# the box in the 224 px image's pixels, cropped and resized for embedding\n"
+        "box224 = localise.localise(net, s.images[photo:photo + 1], classes=torch.tensor([dress]))[0]\n"
+        "crop = localise.crop(s.images[photo:photo + 1], box224, 224)\n"
+        "tuple(crop.shape)"),
+    new_markdown_cell(
+        "Your own tagged photos: `data.tag_set('csv', root='tags.csv', tags_column='tags', separator='|', "
+        "boxes='boxes.csv')`; in a config, `data.set: csv` and `data.root: tags.csv`."),
+]
+
+
 def main() -> None:
     meta = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     nbformat.write(new_notebook(cells=FMNIST, metadata=meta), HERE / "01_fmnist_baseline.ipynb")
@@ -284,6 +331,7 @@ def main() -> None:
     nbformat.write(new_notebook(cells=DEDUP, metadata=meta), HERE / "03_duplicate_recall_study.ipynb")
     nbformat.write(new_notebook(cells=VISUAL, metadata=meta), HERE / "04_visual_search.ipynb")
     nbformat.write(new_notebook(cells=LOCAL, metadata=meta), HERE / "05_local_matching.ipynb")
+    nbformat.write(new_notebook(cells=LOCALISE, metadata=meta), HERE / "07_localisation.ipynb")
 
 
 if __name__ == "__main__":

@@ -56,9 +56,18 @@ class Model:
     def options(self) -> Dict[str, Any]:
         return json.loads(self._m.options_json())
 
-    def embed(self, images: Any, batch_size: int = 1024, device: str = "cpu") -> torch.Tensor:
-        """float32 ``[N, D]`` L2-normalised embeddings of uint8/float ``[N, C, H, W]`` images."""
+    def embed(self, images: Any, batch_size: int = 1024, device: str = "cpu", crop: Any = None) -> torch.Tensor:
+        """float32 ``[N, D]`` L2-normalised embeddings of uint8/float ``[N, C, H, W]`` images.
+
+        ``crop``: embed a region of each image instead of the whole: boxes int64 ``[N, 4]`` (x0, y0,
+        x1, y1 in the images' pixels; an empty box keeps the whole image), or a classifier ``Model``
+        whose top class's activation-map box (``lookalike.localise``) is the region. The region is
+        resized to the images' side (uint8 images)."""
         x = _images(images)
+        if crop is not None:
+            from . import localise
+            boxes = (localise.localise(crop, x, cam={"device": device})[0] if isinstance(crop, Model) else crop)
+            x = localise.crop(x, boxes, x.shape[-1])
         return self._m.infer(x, int(batch_size), device, False)[0]
 
     def predict(self, images: Any, batch_size: int = 1024, device: str = "cpu") -> torch.Tensor:

@@ -20,7 +20,8 @@ void bind_localise(py::module_& m) {
   using Opt = std::optional<torch::Tensor>;
   const auto release = py::call_guard<py::gil_scoped_release>();
   auto t = m.attr("train").cast<py::module_>();
-  bind_options<train::ProbeOptions>(t, "ProbeOptions", "the linear probe's training options");
+  bind_options<train::ProbeOptions>(t, "ProbeOptions", "the linear probe's training options")
+      .def("validate", [](const train::ProbeOptions& o) { train::validate(o); });
   t.def("pooled_features", &train::pooled_features, py::arg("net"), py::arg("images"),
         py::arg("batch_size") = 64, py::arg("device") = "cpu", release,
         "float [N, D]: the pooled features the classifier reads (not normalised)");

@@ -59,8 +59,34 @@ def test_global_order_equals_an_independent_knn(tmp_path):
     (["data.query_fraction=0.5"], "query_fraction"),
     (["rerank.verify.model=projective"], "projective"),
     (["global.net.backbone=vgg"], "vgg"),
+    (["crop.treshold=0.3"], "treshold"),
+    (["crop.probe.epochs=0"], "epochs"),
 ])
 def test_bad_configs_fail_before_running(tmp_path, change, match):
     with pytest.raises(ValueError, match=match):
         runner.run(CONFIG, TINY + change, out=str(tmp_path))
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_cropped_queries_are_searched_as_their_regions(tmp_path):
+    """With crop set, the 'cropped' order is the global search of each query's CAM-box crop:
+    recomputed here through the public API (probe, localise, crop, embed, kNN)."""
+    from lookalike import data, localise, train
+    m = runner.run(CONFIG, TINY + ["data.catalogue=false", "examples=1", "crop.threshold=0.3",
+                                   "crop.probe.epochs=50"], out=str(tmp_path))
+    got = m["metrics"]["references"]["cropped"]["all"]
+    q = data.image_set("grocery", split="test", image_size=160, max_per_class=2)
+    r = data.image_set("grocery", split="train", image_size=160, max_per_class=2)
+    opts = dict(backbone="mobilenet_v2", weights="{pretrained}/mobilenet_v2_1.0_224_quant.tflite",
+                embedding_dim=0, input_size=96, in_channels=3)
+    net = train.network(**opts)
+    probe = train.network(**opts, num_classes=len(q.class_names))
+    localise.fit_probe(probe, localise.pooled_features(probe, r.images), r.labels, epochs=50)
+    boxes = localise.localise(probe, q.images, threshold=0.3)[0]
+    crops = localise.crop(q.images, boxes, 160)
+    _, ids = ev.exact_knn(net.embed(crops), net.embed(r.images), 5)
+    want = ev.ranked_metrics(ids, q.labels, r.labels, k=(1, 10))
+    for key in ("precision_at_1", "map_at_r"):
+        assert got[key] == pytest.approx(want[key]), key
+    assert (tmp_path / "crops.png").exists()
+    assert "cropped" in (tmp_path / "report.md").read_text()

@@ -164,3 +164,15 @@ def test_doctests():
     for module in (localise, ev):
         failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0
+
+
+def test_embed_with_crop_embeds_the_region():
+    images, labels, truth = _planted(n=8)
+    torch.manual_seed(0)
+    net = train.network(backbone="convnet", channels=[8], in_channels=3, embedding_dim=0)
+    clf = train.network(backbone="convnet", channels=[8], in_channels=3, embedding_dim=0, num_classes=2)
+    localise.fit_probe(clf, localise.pooled_features(clf, images), labels, epochs=20)
+    assert torch.equal(net.embed(images, crop=truth), net.embed(localise.crop(images, truth, 64)))
+    boxes = localise.localise(clf, images)[0]
+    assert torch.equal(net.embed(images, crop=clf), net.embed(localise.crop(images, boxes, 64)))
+    assert not torch.equal(net.embed(images, crop=truth), net.embed(images))

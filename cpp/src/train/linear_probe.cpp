@@ -33,6 +33,16 @@ bool check_targets(const torch::Tensor& targets, int64_t n, int64_t k) {
 
 }  // namespace
 
+void validate(const ProbeOptions& options) {
+  LOOKALIKE_CHECK_ARG(
+      options.epochs > 0 && options.lr > 0 && options.weight_decay >= 0 && options.batch_size >= 0,
+      "ProbeOptions: epochs and lr must be positive, weight_decay and batch_size "
+      "non-negative");
+  LOOKALIKE_CHECK_ARG(options.pos_weight == "none" || options.pos_weight == "balanced",
+                      "ProbeOptions.pos_weight: expected none or balanced, got '",
+                      options.pos_weight, "'");
+}
+
 torch::Tensor pooled_features(models::Net& net, const torch::Tensor& images, int64_t batch_size,
                               const std::string& device_name) {
   LOOKALIKE_CHECK_ARG(!net.is_empty(), "pooled_features: the network is empty");
@@ -76,13 +86,7 @@ util::Record fit_linear_probe(models::Net& net, const torch::Tensor& features,
   LOOKALIKE_CHECK_ARG(torch::isfinite(features).all().item<bool>(),
                       "fit_linear_probe: features contain NaN or infinite values");
   const bool multi = check_targets(targets, n, k);
-  LOOKALIKE_CHECK_ARG(
-      options.epochs > 0 && options.lr > 0 && options.weight_decay >= 0 && options.batch_size >= 0,
-      "ProbeOptions: epochs and lr must be positive, weight_decay and batch_size "
-      "non-negative");
-  LOOKALIKE_CHECK_ARG(options.pos_weight == "none" || options.pos_weight == "balanced",
-                      "ProbeOptions.pos_weight: expected none or balanced, got '",
-                      options.pos_weight, "'");
+  validate(options);
   LOOKALIKE_CHECK_ARG(!(options.pos_weight == "balanced" && !multi),
                       "ProbeOptions.pos_weight applies to multi-label targets only");
   const auto start = std::chrono::steady_clock::now();
@@ -96,6 +100,13 @@ util::Record fit_linear_probe(models::Net& net, const torch::Tensor& features,
     pos_weight = ((n - pos) / pos.clamp_min(1)).clamp_min(1);
   }
   auto weight = classifier->weight, bias = classifier->bias;
+  {
+    // a convex problem started from zero: the result depends on the data and options alone,
+    // not on what the classifier held before (a probe refitted on another fold starts afresh)
+    torch::NoGradGuard no_grad;
+    weight.zero_();
+    bias.zero_();
+  }
   std::vector<torch::Tensor> params = {weight, bias};
   for (auto& p : params) p.set_requires_grad(true);
   torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.lr));

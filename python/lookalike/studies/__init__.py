@@ -7,10 +7,11 @@ from .base import Output, Study, subset
 from .dedup_recall import DedupRecall, RecallStudy
 from .fmnist_baseline import FmnistBaseline
 from .local_rerank import LocalRerank
+from .localisation import Localisation
 from .noisy_labels import NoisyLabels
 from .visual_search import VisualSearch
 
-STUDIES: Dict[str, Study] = {s.name: s for s in (DedupRecall(), FmnistBaseline(), LocalRerank(), NoisyLabels(),
+STUDIES: Dict[str, Study] = {s.name: s for s in (DedupRecall(), FmnistBaseline(), LocalRerank(), Localisation(), NoisyLabels(),
                                                   VisualSearch())}
 
 __all__ = ["Output", "RecallStudy", "STUDIES", "Study", "get", "subset"]

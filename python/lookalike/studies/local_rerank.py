@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 
 import torch
 
-from .. import _core, data, local, train
+from .. import _core, data, local, localise, train
 from .. import eval as ev
 from .base import Output, Study
 from .local_rerank_report import plots_and_report
@@ -55,6 +55,16 @@ DEFAULTS: Dict[str, Any] = {
                if k not in ("score", "threads")},
     "eval": {"k": [1, 10], "batch_size": 64},
     "examples": 4,                 # verified pairs drawn in the report
+    # Query photos also searched as crops of their product region (null: not): a linear probe on the
+    # global.net backbone (as loaded) learns the references' classes; each query's top class's
+    # activation map, thresholded, gives the box (lookalike.localise); the crop, resized to the
+    # photo's side, is embedded. Reported as the "cropped" order (global search, no verification).
+    "crop": None,
+}
+
+CROP_DEFAULTS: Dict[str, Any] = {
+    "threshold": 0.2, "region": "largest", "method": "auto",
+    "probe": _core.train.ProbeOptions().to_dict(),
 }
 
 APPLIES = [
@@ -128,9 +138,27 @@ def _evaluate(ids: torch.Tensor, labels: torch.Tensor, ref_labels: torch.Tensor,
     return out
 
 
-def search_and_rerank(cfg, model, queries_f, q_emb, sets: Sets, reference, name: str, out: Output) -> Dict[str, Any]:
-    """Global top-K of every query among `reference`, re-ranked by inliers and by the fused score;
-    the metrics of each order."""
+def cropped_queries(cfg: Dict[str, Any], sets: Sets, out: Output):
+    """The queries' product regions (boxes int64 [N, 4]) and their crops uint8 [N, 3, S, S]: the top
+    class's activation map of a probe trained on the references' pooled features."""
+    c = dict(CROP_DEFAULTS, **cfg["crop"])
+    net = train.network(**dict(cfg["global"]["net"], num_classes=len(sets.class_names), embedding_dim=0))
+    bs = cfg["eval"]["batch_size"]
+    with out.timed("crop_probe"):
+        feats = localise.pooled_features(net, sets.references.images, bs, cfg["device"])
+        localise.fit_probe(net, feats, sets.references.labels, **c["probe"])
+    with out.timed("crop_localise"):
+        boxes = localise.localise(net, sets.queries.images, threshold=c["threshold"], region=c["region"],
+                                  threads=cfg["threads"], cam={"method": c["method"], "batch_size": bs,
+                                                               "device": cfg["device"]})[0]
+        crops = localise.crop(sets.queries.images, boxes, sets.queries.images.shape[-1], cfg["threads"])
+    return boxes, crops
+
+
+def search_and_rerank(cfg, model, queries_f, q_emb, sets: Sets, reference, name: str, out: Output,
+                      q_emb_crop=None) -> Dict[str, Any]:
+    """Global top-K of every query among `reference`, re-ranked by inliers and by the fused score
+    (and, with q_emb_crop, the global top-K of the cropped queries); the metrics of each order."""
     e = cfg["eval"]
     with out.timed(f"{name}_embed"):
         r_emb = model.embed(reference.images, batch_size=e["batch_size"], device=cfg["device"])
@@ -146,6 +174,8 @@ def search_and_rerank(cfg, model, queries_f, q_emb, sets: Sets, reference, name:
     by_inliers = _core.local.reorder(ids, scores, verified, _options(cfg, "inliers"))
     fused = _core.local.reorder(ids, scores, verified, _options(cfg, "fused"))
     orders = {"global": ids, "inliers": by_inliers.ids, "fused": fused.ids}
+    if q_emb_crop is not None:
+        orders["cropped"] = ev.exact_knn(q_emb_crop, r_emb, k)[1]
     res = {order: _evaluate(i, sets.queries.labels, reference.labels, sets.families, e["k"])
            for order, i in orders.items()}
     pairs = int((ids >= 0).sum())
@@ -169,6 +199,18 @@ class LocalRerank(Study):
         lo.update(cfg["local"], "local")
         for score in ("inliers", "fused"):
             _options(cfg, score)
+        if cfg["crop"] is not None:
+            unknown = sorted(set(cfg["crop"]) - set(CROP_DEFAULTS))
+            if unknown:
+                raise ValueError(f"crop: unknown keys {unknown}; known: {sorted(CROP_DEFAULTS)}")
+            c = dict(CROP_DEFAULTS, **cfg["crop"])
+            probe = _core.train.ProbeOptions()
+            probe.update(c["probe"], "crop.probe")
+            probe.validate()
+            lo = _core.localise.LocaliseOptions()
+            lo.update({"threshold": c["threshold"], "region": c["region"], "cam": {"method": c["method"]}}, "crop")
+            if not 0 <= c["threshold"] <= 1 or c["region"] not in ("largest", "all"):
+                raise ValueError("crop: threshold must be in [0, 1] and region largest or all")
 
     def run(self, cfg: Dict[str, Any], out: Output) -> Dict[str, Any]:
         with out.timed("load"):
@@ -178,15 +220,20 @@ class LocalRerank(Study):
             q_emb = model.embed(sets.queries.images, batch_size=cfg["eval"]["batch_size"], device=cfg["device"])
         with out.timed("queries_extract"):
             queries_f = local.extract(sets.queries, **cfg["local"], threads=cfg["threads"])
+        q_emb_crop, crop_boxes = None, None
+        if cfg["crop"] is not None:
+            crop_boxes, crops = cropped_queries(cfg, sets, out)
+            with out.timed("queries_embed_crop"):
+                q_emb_crop = model.embed(crops, batch_size=cfg["eval"]["batch_size"], device=cfg["device"])
         refs = {"references": sets.references}
         if sets.catalogue is not None:
             refs["catalogue"] = sets.catalogue
         metrics, lists = {}, {}
         for name, reference in refs.items():
-            res = search_and_rerank(cfg, model, queries_f, q_emb, sets, reference, name, out)
+            res = search_and_rerank(cfg, model, queries_f, q_emb, sets, reference, name, out, q_emb_crop)
             lists[name] = res.pop("_lists")
             metrics[name] = res
         report = {"metrics": metrics, "sizes": sets.sizes(), "train_s": train_s,
                   "mean_query_keypoints": sum(len(f) for f in queries_f) / max(1, len(queries_f))}
-        plots_and_report(cfg, report, sets, refs, queries_f, lists, out)
+        plots_and_report(cfg, report, sets, refs, queries_f, lists, out, crop_boxes)
         return report

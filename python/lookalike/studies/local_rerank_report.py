@@ -9,19 +9,25 @@ import torch
 from .. import local, plot
 from .base import Output
 
-ORDERS = {"global": "global only", "inliers": "re-ranked by inliers", "fused": "fused"}
+ORDERS = {"global": "global only", "inliers": "re-ranked by inliers", "fused": "fused",
+          "cropped": "global, cropped queries"}
 
 
 def _fmt(v: Any) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
+def _orders(res: Dict[str, Any]) -> List[str]:
+    return [o for o in ORDERS if o in res]
+
+
 def _table(res: Dict[str, Any], ks: List[int]) -> List[str]:
     cols = [("P@1", "precision_at_1")] + [(f"R@{k}", f"recall_at_{k}") for k in ks if k != 1] + [("MAP@R", "map_at_r")]
-    head = "| family (queries) | " + " | ".join(f"{c} {o}" for c, _ in cols for o in ORDERS) + " |"
-    lines = [head, "|---|" + "---|" * (len(cols) * len(ORDERS))]
+    orders = _orders(res)
+    head = "| family (queries) | " + " | ".join(f"{c} {o}" for c, _ in cols for o in orders) + " |"
+    lines = [head, "|---|" + "---|" * (len(cols) * len(orders))]
     for fam, m in res["global"].items():
-        cells = [_fmt(res[o][fam][key]) for _, key in cols for o in ORDERS]
+        cells = [_fmt(res[o][fam][key]) for _, key in cols for o in orders]
         lines.append(f"| {fam} ({m['num_queries']}) | " + " | ".join(cells) + " |")
     return lines
 
@@ -65,7 +71,25 @@ def _match_figure(sets, reference, queries_f, lists, cfg, n: int):
     return fig
 
 
-def plots_and_report(cfg: Dict[str, Any], report: Dict[str, Any], sets, refs, queries_f, lists, out: Output) -> None:
+def _crop_figure(sets, boxes: torch.Tensor, n: int):
+    """Query photos with their CAM box (the region embedded as the cropped query)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+    rows = _example_rows(sets, n)
+    fig, axes = plt.subplots(1, len(rows), figsize=(2.6 * len(rows), 2.9), squeeze=False)
+    for ax, r in zip(axes[0], rows):
+        ax.imshow(sets.queries.images[r].permute(1, 2, 0).numpy())
+        x0, y0, x1, y1 = boxes[r].tolist()
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="red", lw=1.5))
+        ax.set_title(sets.class_names[int(sets.queries.labels[r])], fontsize=7)
+        ax.axis("off")
+    fig.suptitle("query photos and their CAM boxes (the cropped queries)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plots_and_report(cfg: Dict[str, Any], report: Dict[str, Any], sets, refs, queries_f, lists, out: Output,
+                     crop_boxes=None) -> None:
     ks, s, net = cfg["eval"]["k"], report["sizes"], cfg["global"]["net"]
     lines = [f"# {cfg['name']}: local matching with geometric verification as re-ranking", "",
              f"Set `{cfg['data']['set']}` at {cfg['data']['image_size']} px: {s['queries']} query photos, "
@@ -79,6 +103,15 @@ def plots_and_report(cfg: Dict[str, Any], report: Dict[str, Any], sets, refs, qu
              f"fewer keep the global order after them) or by the fused score "
              f"(global weight {cfg['rerank']['global_weight']}, inlier weight {cfg['rerank']['inlier_weight']}, "
              f"inliers capped at {cfg['rerank']['inlier_cap']}). Metrics are over the top-K lists (MAP@R truncated at K). Seed {cfg['seed']}.", ""]
+    if crop_boxes is not None:
+        c = cfg["crop"]
+        lines += [f"Cropped queries: each query's top class's activation map (a linear probe on the global "
+                  f"backbone's pooled features, trained on the references' classes) thresholded at "
+                  f"{c.get('threshold', 0.2)} of its range gives a box; the crop, resized to "
+                  f"{cfg['data']['image_size']} px, is searched with the global model (the `cropped` order).", ""]
+        n = min(max(int(cfg["examples"]), 1) + 2, len(sets.queries.labels))
+        out.figure("crops.png", _crop_figure(sets, crop_boxes, n))
+        lines += ["![crops](crops.png)", ""]
     for name, res in report["metrics"].items():
         c = res["cost"]
         lines += [f"## Queries against the {name} ({s.get(name, s['references'])} images)", ""]
@@ -87,7 +120,7 @@ def plots_and_report(cfg: Dict[str, Any], report: Dict[str, Any], sets, refs, qu
         lines += ["", f"{c['pairs']} verified pairs in {c['verify_s']:.1f} s ({pps} pairs/s on {cfg['threads'] or 'all'} "
                   f"threads; mean {c['mean_reference_keypoints']:.0f} keypoints per reference image).", ""]
         bars = {f"{fam} {ORDERS[o]}": {"P@1": res[o][fam]["precision_at_1"], "MAP@R": res[o][fam]["map_at_r"]}
-                for fam in res["global"] for o in ORDERS}
+                for fam in res["global"] for o in _orders(res)}
         out.figure(f"gain_{name}.png", plot.grouped_bars(bars, f"{cfg['name']}: {name}"))
         n = min(int(cfg["examples"]), len(sets.queries.labels))
         if n > 0:

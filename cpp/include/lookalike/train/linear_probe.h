@@ -23,6 +23,9 @@ struct ProbeOptions {
 };
 LOOKALIKE_OPTIONS(ProbeOptions, epochs, lr, weight_decay, batch_size, pos_weight, seed)
 
+/// InvalidArgument naming the first bad option.
+void validate(const ProbeOptions& options);
+
 /// The pooled features the classifier reads (the embedding before its ReLU, not normalised):
 /// float [N, D] for images uint8/float [N, C, H, W], in eval mode, batches of batch_size.
 torch::Tensor pooled_features(models::Net& net, const torch::Tensor& images,
@@ -30,7 +33,8 @@ torch::Tensor pooled_features(models::Net& net, const torch::Tensor& images,
 
 /// Trains `net`'s classifier (which must exist, with K outputs) on `features` float [N, D]
 /// (pooled_features) and `targets`: int64 [N] in [0, K) (softmax cross-entropy) or float [N, K]
-/// of 0/1 (one sigmoid per output, binary cross-entropy). Nothing else of the network changes.
+/// of 0/1 (one sigmoid per output, binary cross-entropy), from zero weights (what it held before
+/// is discarded; the objective is convex). Nothing else of the network changes.
 /// Returns {"loss": the last epoch's mean loss, "epochs", "seconds"}. InvalidArgument for
 /// shapes that disagree, NaN features, targets other than these, an empty set.
 util::Record fit_linear_probe(models::Net& net, const torch::Tensor& features,

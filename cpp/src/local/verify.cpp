@@ -136,22 +136,12 @@ torch::Tensor verify_pairs(const std::vector<LocalFeatures>& queries,
   }
   auto out = torch::zeros({n, 2}, torch::kInt64);
   int64_t* counts = out.data_ptr<int64_t>();
-  const int t = threads > 0 ? threads : util::get_threads();
-  util::OpenCvSerial serial(t > 1 && n > 1);
-  std::exception_ptr error;
-#pragma omp parallel for num_threads(t) schedule(dynamic, 1)
-  for (int64_t i = 0; i < n; ++i) {
-    try {
-      const auto v = verify_checked(queries[static_cast<size_t>(rows[2 * i])],
-                                    candidates[static_cast<size_t>(rows[2 * i + 1])], options);
-      counts[2 * i] = v.matches.size();
-      counts[2 * i + 1] = v.inliers;
-    } catch (...) {
-#pragma omp critical
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  util::parallel_rows(n, threads, [&](int64_t i) {
+    const auto v = verify_checked(queries[static_cast<size_t>(rows[2 * i])],
+                                  candidates[static_cast<size_t>(rows[2 * i + 1])], options);
+    counts[2 * i] = v.matches.size();
+    counts[2 * i + 1] = v.inliers;
+  });
   return out;
 }
 

@@ -38,23 +38,6 @@ void check_box_tensor(const torch::Tensor& boxes, const std::string& where) {
                       boxes.defined() ? boxes.scalar_type() : torch::kLong);
 }
 
-template <class F>
-void parallel_rows(int64_t m, int threads, F&& body) {
-  const int t = threads > 0 ? threads : util::get_threads();
-  util::OpenCvSerial serial(t > 1 && m > 1);
-  std::exception_ptr error;
-#pragma omp parallel for num_threads(t) schedule(dynamic, 4)
-  for (int64_t i = 0; i < m; ++i) {
-    try {
-      body(i);
-    } catch (...) {
-#pragma omp critical
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
-}
-
 #ifdef LOOKALIKE_HAVE_OPENCV
 // The box of the pixels above t (all of them, or the largest 8-connected component), or the
 // empty box when there is none.
@@ -115,18 +98,21 @@ torch::Tensor boxes_from_maps(const torch::Tensor& maps_in, const torch::Tensor&
   const auto size = sizes.accessor<int64_t, 2>();
   int64_t* o = out.data_ptr<int64_t>();
   float* base = maps.data_ptr<float>();
-  parallel_rows(m, threads, [&](int64_t i) {
-    cv::Mat map(h, w, CV_32F, base + i * h * w);
-    double lo = 0, hi = 0;
-    cv::minMaxLoc(map, &lo, &hi);
-    if (!(hi > lo)) return;  // a constant map: no pixel above any threshold, empty boxes
-    cv::Mat scaled;
-    cv::resize((map - lo) / (hi - lo), scaled,
-               cv::Size(static_cast<int>(size[i][0]), static_cast<int>(size[i][1])), 0, 0,
-               cv::INTER_LINEAR);
-    for (int64_t t = 0; t < nt; ++t)
-      threshold_box(scaled, thresholds[t], largest, o + (t * m + i) * 4);
-  });
+  util::parallel_rows(
+      m, threads,
+      [&](int64_t i) {
+        cv::Mat map(h, w, CV_32F, base + i * h * w);
+        double lo = 0, hi = 0;
+        cv::minMaxLoc(map, &lo, &hi);
+        if (!(hi > lo)) return;  // a constant map: no pixel above any threshold, empty boxes
+        cv::Mat scaled;
+        cv::resize((map - lo) / (hi - lo), scaled,
+                   cv::Size(static_cast<int>(size[i][0]), static_cast<int>(size[i][1])), 0, 0,
+                   cv::INTER_LINEAR);
+        for (int64_t t = 0; t < nt; ++t)
+          threshold_box(scaled, thresholds[t], largest, o + (t * m + i) * 4);
+      },
+      4);
 #else
   (void)threads;
   throw InvalidArgument("boxes_from_maps: this build has no OpenCV");
@@ -237,7 +223,7 @@ torch::Tensor crop_images(const torch::Tensor& images, const torch::Tensor& boxe
   const auto b = boxes.contiguous();
   const int64_t* bp = b.data_ptr<int64_t>();
   const int type = CV_8UC(static_cast<int>(c));
-  parallel_rows(n, threads, [&](int64_t i) {
+  util::parallel_rows(n, threads, [&](int64_t i) {
     cv::Mat image(static_cast<int>(h), static_cast<int>(w), type, hwc[i].data_ptr<uint8_t>());
     const int64_t* x = bp + 4 * i;
     const bool empty = x[2] <= x[0] || x[3] <= x[1];

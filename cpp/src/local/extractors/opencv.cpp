@@ -29,19 +29,9 @@ class OpenCvExtractor : public LocalExtractor {
     const int64_t n = images.size(0);
     std::vector<LocalFeatures> out(static_cast<size_t>(n));
     auto hwc = images.permute({0, 2, 3, 1}).contiguous();  // [N, H, W, 3]
-    const int threads = o_.threads > 0 ? o_.threads : util::get_threads();
-    util::OpenCvSerial serial(threads > 1 && n > 1);  // parallel over images, OpenCV serial inside
-    std::exception_ptr error;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (int64_t i = 0; i < n; ++i) {
-      try {
-        out[static_cast<size_t>(i)] = one(hwc[i]);
-      } catch (...) {
-#pragma omp critical
-        if (!error) error = std::current_exception();
-      }
-    }
-    if (error) std::rethrow_exception(error);
+    // parallel over images, OpenCV serial inside
+    util::parallel_rows(n, o_.threads,
+                        [&](int64_t i) { out[static_cast<size_t>(i)] = one(hwc[i]); });
     return out;
   }
 

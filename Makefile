@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 BUILD   := build/py311
 export OMP_NUM_THREADS ?= $(shell nproc)
 
-.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search visual-search-fashion local-rerank localisation format clean
+.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search visual-search-fashion local-rerank local-rerank-fashion localisation format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -44,6 +44,11 @@ visual-search-fashion: bootstrap
 ## (results/local_rerank_grocery/report.md)
 local-rerank: bootstrap
 	$(PY) -m lookalike run experiments/local_rerank.yaml
+
+## make local-rerank-fashion: re-shot fashion photos searching 9,583 catalogue photos for their original,
+## top 50 re-ranked by SIFT + MAGSAC inliers (results/local_rerank_fashion/report.md)
+local-rerank-fashion: bootstrap
+	$(PY) -m lookalike run experiments/local_rerank_fashion.yaml
 
 ## make localisation: CAM boxes of clothing-co-parsing's garment tags scored against its boxes
 ## (GT-known, MaxBoxAcc, per tag; results/localisation_ccp/report.md)

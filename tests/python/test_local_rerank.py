@@ -90,3 +90,27 @@ def test_cropped_queries_are_searched_as_their_regions(tmp_path):
         assert got[key] == pytest.approx(want[key]), key
     assert (tmp_path / "crops.png").exists()
     assert "cropped" in (tmp_path / "report.md").read_text()
+
+
+FASHION = lookalike._core.data.shared_data_dir("fashion-products")
+
+
+@pytest.mark.skipif(not FASHION, reason="fashion-products missing")
+def test_reshot_queries_search_for_their_originals(tmp_path):
+    """data.reshot: each query is a re-shot copy of one photo and its one relevant reference is
+    that photo (instance labels); the global order equals an independent kNN's metrics."""
+    cfg = str(ROOT / "experiments" / "local_rerank_fashion.yaml")
+    m = runner.run(cfg, ["data.max_per_class=1", "data.image_size=96", "global.net.input_size=96",
+                         "rerank.top_k=5", "local.max_features=200", "examples=1"], out=str(tmp_path))
+    refs = m["metrics"]["references"]
+    s = m["sizes"]
+    assert s["classes"] == s["references"] and refs["global"]["all"]["num_queries"] == s["queries"]
+    assert list(refs["global"]) == ["all"]
+    for order in ("inliers", "fused"):
+        assert refs[order]["all"]["recall_at_10"] == refs["global"]["all"]["recall_at_10"]
+    # re-shot copies of catalogue photos are found far above chance (1 / references)
+    assert refs["global"]["all"]["precision_at_1"] > 0.3
+    with pytest.raises(ValueError, match="reshot"):
+        runner.run(CONFIG, TINY + ["data.reshot=true"], out=str(tmp_path / "x"))
+    with pytest.raises(ValueError, match="crop"):
+        runner.run(cfg, ["data.max_per_class=1", "crop.threshold=0.5"], out=str(tmp_path / "y"))

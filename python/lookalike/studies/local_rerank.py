@@ -38,7 +38,12 @@ DEFAULTS: Dict[str, Any] = {
         "max_per_class": 0,        # 0: all photos of a class (per split)
         "query_split": "test",     # grocery: the query photos
         "reference_split": "train",  # grocery: the reference photos searched
-        "query_fraction": 0.3,     # folder, csv: photos of each class held out as queries
+        "query_fraction": 0.3,     # folder, csv, fashion_products: photos of each class held out as queries
+        # fashion_products, folder, csv: instead of held-out photos, each query is a simulated re-shot copy
+        # (dedup/relist.h: crop, rotation, colour, blur, JPEG) of a query_fraction of the photos, searching
+        # all of them for its original (instance retrieval: one relevant reference per query)
+        "reshot": False,
+        "reshot_photo": {},        # PhotoNoise options of the re-shot simulation
         "catalogue": True,         # grocery: also search the 81 catalogue ("iconic") images
     },
     # The global model: every NetOptions field (these defaults: the ImageNet MobileNetV2 at 224, its
@@ -70,7 +75,9 @@ CROP_DEFAULTS: Dict[str, Any] = {
 APPLIES = [
     (["data.query_split", "data.reference_split", "data.catalogue"], lambda c: c["data"]["set"] == "grocery",
      "data.set is grocery"),
-    (["data.query_fraction"], lambda c: c["data"]["set"] != "grocery", "data.set is folder or csv"),
+    (["data.query_fraction", "data.reshot"], lambda c: c["data"]["set"] != "grocery",
+     "data.set is fashion_products, folder or csv"),
+    (["data.reshot_photo"], lambda c: c["data"]["reshot"], "data.reshot"),
 ]
 
 
@@ -104,10 +111,26 @@ class Sets:
         else:
             extra = {k: d[k] for k in ("class_columns", "path_column", "image_root") if d[k] != DEFAULTS["data"][k]}
             whole = data.image_set(d["set"], max_per_class=d["max_per_class"], **common, **extra)
-            q, r = data.random_split(len(whole.labels), d["query_fraction"], cfg["seed"], labels=whole.labels)
-            self.queries, self.references = whole.subset(q), whole.subset(r)
+            if d["reshot"]:  # instances: a share of all photos, not of each class
+                q, _ = data.random_split(len(whole.labels), d["query_fraction"], cfg["seed"])
+                self._reshot(whole, q, d, cfg["seed"])
+            else:
+                q, r = data.random_split(len(whole.labels), d["query_fraction"], cfg["seed"], labels=whole.labels)
+                self.queries, self.references = whole.subset(q), whole.subset(r)
         self.class_names = self.queries.class_names
         self.families = _families(self.queries.paths, d["set"])
+
+    def _reshot(self, whole, q: torch.Tensor, d: Dict[str, Any], seed: int) -> None:
+        """Queries: one re-shot copy of each photo in q; references: every photo, each its own
+        instance (label = its row), named by its class."""
+        o = _core.dedup.RelistOptions()
+        o.update({"originals": 0, "min_copies": 1, "max_copies": 1, "seed": seed + 2, "photo": d["reshot_photo"]},
+                 "data.reshot_photo")
+        source, _, images = _core.dedup.simulate_relistings([""] * len(q), whole.images[q], o)
+        rows = q[torch.tensor(source, dtype=torch.int64)]
+        names = [whole.class_names[int(c)] for c in whole.labels]
+        self.references = data.ImageSet(whole.images, torch.arange(len(whole.labels)), names, list(whole.paths))
+        self.queries = data.ImageSet(images, rows, names, [whole.paths[int(i)] + "~reshot" for i in rows])
 
     def sizes(self) -> Dict[str, int]:
         out = {"queries": len(self.queries.labels), "references": len(self.references.labels),
@@ -199,6 +222,9 @@ class LocalRerank(Study):
         lo.update(cfg["local"], "local")
         for score in ("inliers", "fused"):
             _options(cfg, score)
+        if cfg["crop"] is not None and cfg["data"]["reshot"]:
+            raise ValueError("crop: the re-shot queries' references are instances (one photo each), no classes "
+                             "for the crop's classifier; set crop: null with data.reshot")
         if cfg["crop"] is not None:
             unknown = sorted(set(cfg["crop"]) - set(CROP_DEFAULTS))
             if unknown:

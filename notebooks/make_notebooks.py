@@ -300,7 +300,7 @@ LOCALISE = [
     new_code_cell(
         "m = runner.run(str(EXP / 'localisation_ccp.yaml'), small, out=str(out))\n"
         "print(m['sizes'], m['classifier']['map_macro'])\n"
-        "pd.DataFrame(m['overall'], index=['all tags'])"),
+        "pd.DataFrame({k: v for k, v in m['overall'].items() if not isinstance(v, list)}, index=['all tags'])"),
     new_code_cell("pd.DataFrame(m['per_tag']).set_index('tag').sort_values('boxes', ascending=False).head(15)"),
     new_markdown_cell("## One photo by hand: maps, boxes and a crop to embed"),
     new_code_cell(

@@ -12,6 +12,7 @@
 #include "lookalike/metric/loss.h"
 #include "lookalike/metric/miner.h"
 #include "lookalike/noisy/filter.h"
+#include "lookalike/train/multilabel_loss.h"
 #include "lookalike/util/files.h"
 
 using namespace lookalike;
@@ -51,6 +52,7 @@ TEST(Registry, EveryFilterFileRegistersItsNames) {
 
 TEST(Registry, EveryLossAndMinerFileRegistersItsName) {
   EXPECT_EQ(as_set(metric::metric_losses()), files_in("metric/losses"));
+  EXPECT_EQ(as_set(train::multilabel_losses()), files_in("train/multilabel_losses"));
   EXPECT_EQ(as_set(metric::miners()), files_in("metric/miners"));
 }
 

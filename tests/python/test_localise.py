@@ -176,3 +176,20 @@ def test_embed_with_crop_embeds_the_region():
     boxes = localise.localise(clf, images)[0]
     assert torch.equal(net.embed(images, crop=clf), net.embed(localise.crop(images, boxes, 64)))
     assert not torch.equal(net.embed(images, crop=truth), net.embed(images))
+
+
+@pytest.mark.parametrize("loss", ["bce", "focal", "asl"])
+def test_probe_learns_tags_with_each_multilabel_loss(loss):
+    assert lookalike._core.train.multilabel_losses() == ["asl", "bce", "focal"]
+    g = torch.Generator().manual_seed(4)
+    features = torch.rand(300, 8, generator=g)
+    targets = torch.stack([features[:, 0] > 0.5, features[:, 1] > 0.7], 1).float()
+    net = train.network(backbone="convnet", channels=[8], in_channels=3, embedding_dim=0, num_classes=2)
+    localise.fit_probe(net, features, targets, epochs=400, lr=0.05, weight_decay=0.0, loss={"name": loss})
+    logits = torch.nn.functional.linear(features, net.state_dict()["classifier.weight"],
+                                        net.state_dict()["classifier.bias"])
+    ap = ev.average_precision_per_column(logits, targets)
+    assert ap.min() > 0.97, (loss, ap)
+    with pytest.raises(ValueError, match="multi-label"):
+        localise.fit_probe(net, features, targets[:, 0].long(), loss={"name": loss}) if loss != "bce" else \
+            localise.fit_probe(net, features, targets[:, 0].long(), pos_weight="balanced")

@@ -32,29 +32,12 @@ torch::Tensor resolve_classes(const torch::Tensor& classes, const torch::Tensor&
   return torch::where(classes < 0, top, classes);
 }
 
-}  // namespace
-
-std::vector<std::string> cam_methods() { return {"cam", "gradcam"}; }
-
-std::string resolve_cam_method(models::Net& net, const std::string& method) {
-  LOOKALIKE_CHECK_ARG(std::find(kMethods.begin(), kMethods.end(), method) != kMethods.end(),
-                      "CamOptions.method: unknown method '", method,
-                      "'; expected auto, cam or gradcam");
-  LOOKALIKE_CHECK_ARG(!net.is_empty() && net->classifier(),
-                      "class activation maps need a network with a classifier (num_classes > 0)");
-  const auto obstacle = cam_obstacle(net);
-  if (method == "auto") return obstacle.empty() ? "cam" : "gradcam";
-  LOOKALIKE_CHECK_ARG(method != "cam" || obstacle.empty(),
-                      "CamOptions.method cam needs a classifier on the average-pooled feature "
-                      "map, and this network's does not: ",
-                      obstacle, " (use gradcam)");
-  return method;
-}
-
-ActivationMaps activation_maps(models::Net& net, const torch::Tensor& images,
-                               const torch::Tensor& classes_in, const torch::Tensor& image_index_in,
-                               const CamOptions& options) {
-  const auto method = resolve_cam_method(net, options.method);
+// The rows (image_index, classes), defaults filled in, checked against N images and the
+// network's classes.
+std::pair<torch::Tensor, torch::Tensor> checked_rows(models::Net& net, const torch::Tensor& images,
+                                                     const torch::Tensor& classes_in,
+                                                     const torch::Tensor& image_index_in,
+                                                     const CamOptions& options) {
   LOOKALIKE_CHECK_ARG(
       images.defined() && images.dim() == 4 &&
           (images.scalar_type() == torch::kUInt8 || images.scalar_type() == torch::kFloat),
@@ -80,7 +63,35 @@ ActivationMaps activation_maps(models::Net& net, const torch::Tensor& images,
       m == 0 ||
           (classes.min().item<int64_t>() >= -1 && classes.max().item<int64_t>() < num_classes),
       "activation_maps: classes must lie in [0, ", num_classes, ") or be -1 (the top class)");
+  return {image_index, classes};
+}
 
+}  // namespace
+
+std::vector<std::string> cam_methods() { return {"cam", "gradcam"}; }
+
+std::string resolve_cam_method(models::Net& net, const std::string& method) {
+  LOOKALIKE_CHECK_ARG(std::find(kMethods.begin(), kMethods.end(), method) != kMethods.end(),
+                      "CamOptions.method: unknown method '", method,
+                      "'; expected auto, cam or gradcam");
+  LOOKALIKE_CHECK_ARG(!net.is_empty() && net->classifier(),
+                      "class activation maps need a network with a classifier (num_classes > 0)");
+  const auto obstacle = cam_obstacle(net);
+  if (method == "auto") return obstacle.empty() ? "cam" : "gradcam";
+  LOOKALIKE_CHECK_ARG(method != "cam" || obstacle.empty(),
+                      "CamOptions.method cam needs a classifier on the average-pooled feature "
+                      "map, and this network's does not: ",
+                      obstacle, " (use gradcam)");
+  return method;
+}
+
+ActivationMaps activation_maps(models::Net& net, const torch::Tensor& images,
+                               const torch::Tensor& classes_in, const torch::Tensor& image_index_in,
+                               const CamOptions& options) {
+  const auto method = resolve_cam_method(net, options.method);
+  const auto [image_index, classes] =
+      checked_rows(net, images, classes_in, image_index_in, options);
+  const int64_t n = images.size(0), m = classes.size(0);
   const auto device = util::parse_device(options.device);
   const bool was_training = net->is_training();
   net->eval();

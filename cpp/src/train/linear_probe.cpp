@@ -34,6 +34,7 @@ bool check_targets(const torch::Tensor& targets, int64_t n, int64_t k) {
 }  // namespace
 
 void validate(const ProbeOptions& options) {
+  make_multilabel_loss(options.loss);  // a known name, valid parameters
   LOOKALIKE_CHECK_ARG(
       options.epochs > 0 && options.lr > 0 && options.weight_decay >= 0 && options.batch_size >= 0,
       "ProbeOptions: epochs and lr must be positive, weight_decay and batch_size "
@@ -89,6 +90,11 @@ util::Record fit_linear_probe(models::Net& net, const torch::Tensor& features,
   validate(options);
   LOOKALIKE_CHECK_ARG(!(options.pos_weight == "balanced" && !multi),
                       "ProbeOptions.pos_weight applies to multi-label targets only");
+  LOOKALIKE_CHECK_ARG(multi || options.loss.name == "bce",
+                      "ProbeOptions.loss applies to multi-label targets only (single-label "
+                      "targets train with softmax cross-entropy), got '",
+                      options.loss.name, "'");
+  const auto multi_loss = make_multilabel_loss(options.loss);
   const auto start = std::chrono::steady_clock::now();
   const auto device = classifier->weight.device();
   // what the classifier reads in forward: ReLU of the pooled features (dropout is off in eval)
@@ -122,7 +128,7 @@ util::Record fit_linear_probe(models::Net& net, const torch::Tensor& features,
       const auto rows = order.slice(0, s, std::min(n, s + batch)).to(device);
       auto logits = torch::addmm(bias, x.index_select(0, rows), weight.t());
       auto target = y.index_select(0, rows);
-      auto loss = multi ? torch::binary_cross_entropy_with_logits(logits, target, {}, pos_weight)
+      auto loss = multi ? multi_loss->forward(logits, target, pos_weight)
                         : torch::cross_entropy_loss(logits, target);
       auto total = loss + 0.5 * options.weight_decay * weight.pow(2).sum();
       optimizer.zero_grad();

@@ -8,6 +8,7 @@
 #include <torch/types.h>
 
 #include "lookalike/models/net.h"
+#include "lookalike/train/multilabel_loss.h"
 #include "lookalike/util/json.h"
 #include "lookalike/util/options.h"
 
@@ -19,9 +20,10 @@ struct ProbeOptions {
   double weight_decay = 1e-4;       // L2 on the weights (not the bias), added to the loss
   int64_t batch_size = 0;           // 0: the whole set each step (one step per epoch)
   std::string pos_weight = "none";  // multi-label: "none" | "balanced" (negatives / positives)
+  MultiLabelLossOptions loss;       // multi-label: the loss by name (bce, focal, asl)
   uint64_t seed = 0;
 };
-LOOKALIKE_OPTIONS(ProbeOptions, epochs, lr, weight_decay, batch_size, pos_weight, seed)
+LOOKALIKE_OPTIONS(ProbeOptions, epochs, lr, weight_decay, batch_size, pos_weight, loss, seed)
 
 /// InvalidArgument naming the first bad option.
 void validate(const ProbeOptions& options);
@@ -33,9 +35,9 @@ torch::Tensor pooled_features(models::Net& net, const torch::Tensor& images,
 
 /// Trains `net`'s classifier (which must exist, with K outputs) on `features` float [N, D]
 /// (pooled_features) and `targets`: int64 [N] in [0, K) (softmax cross-entropy) or float [N, K]
-/// of 0/1 (one sigmoid per output, binary cross-entropy), from zero weights (what it held before
-/// is discarded; the objective is convex). Nothing else of the network changes.
-/// Returns {"loss": the last epoch's mean loss, "epochs", "seconds"}. InvalidArgument for
+/// of 0/1 (one sigmoid per output, options.loss: binary cross-entropy by default), from zero
+/// weights (what it held before is discarded; the objective is convex). Nothing else of the network
+/// changes. Returns {"loss": the last epoch's mean loss, "epochs", "seconds"}. InvalidArgument for
 /// shapes that disagree, NaN features, targets other than these, an empty set.
 util::Record fit_linear_probe(models::Net& net, const torch::Tensor& features,
                               const torch::Tensor& targets, const ProbeOptions& options = {});

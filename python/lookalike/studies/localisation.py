@@ -21,7 +21,7 @@ from typing import Any, Dict, List
 
 import torch
 
-from .. import _core, data, localise
+from .. import _core, data, localise, train
 from .. import eval as ev
 from .base import Output, Study
 from .localisation_report import plots_and_report
@@ -75,7 +75,7 @@ def _rows_of(s, photos: torch.Tensor) -> torch.Tensor:
     return torch.isin(s.box_image, photos).nonzero().view(-1)
 
 
-def run_fold(cfg, s, net, feats, train_photos, eval_photos, ref_rows, rows, grid, out: Output) -> Dict[str, Any]:
+def run_fold(cfg, s, net, feats, train_photos, eval_photos, ref_rows, rows, grid) -> Dict[str, Any]:
     """Probe on train_photos, maps of the eval rows, boxes at each grid threshold and at the
     configured one, the baselines, and the probe's tag AP on the eval photos."""
     fit = localise.fit_probe(net, feats[train_photos], s.targets[train_photos], **cfg["probe"])
@@ -118,12 +118,10 @@ class Localisation(Study):
 
     def run(self, cfg: Dict[str, Any], out: Output) -> Dict[str, Any]:
         with out.timed("load"):
-            s = data.tag_set(**{k: v for k, v in cfg["data"].items()}, threads=cfg["threads"])
+            s = data.tag_set(**cfg["data"], threads=cfg["threads"])
         if s.boxes is None or len(s.boxes) == 0:
             raise ValueError(f"data: the tag set '{cfg['data']['set']}' has no boxes to score localisation against")
-        net_opts = dict(cfg["net"], num_classes=len(s.tags))
-        from .. import train
-        net = train.network(**net_opts)
+        net = train.network(**dict(cfg["net"], num_classes=len(s.tags)))
         with out.timed("features"):
             feats = localise.pooled_features(net, s.images, cfg["eval"]["batch_size"], cfg["device"])
         boxed = s.box_image.unique()
@@ -137,7 +135,7 @@ class Localisation(Study):
             other = folds[1 - f]
             rows, ref_rows = _rows_of(s, photos), _rows_of(s, other)
             with out.timed("folds"):
-                parts.append(run_fold(cfg, s, net, feats, torch.cat([unboxed, other]), photos, ref_rows, rows, grid, out))
+                parts.append(run_fold(cfg, s, net, feats, torch.cat([unboxed, other]), photos, ref_rows, rows, grid))
             rows_all.append(rows)
         report = self._figures(cfg, s, parts, rows_all, grid)
         plots_and_report(cfg, report, s, parts, torch.cat(rows_all), out)

@@ -22,7 +22,7 @@ from ._tensors import as_tensor
 from .options import make
 
 __all__ = ["cam_methods", "activation_maps", "localise", "boxes_from_maps", "box_iou", "box_accuracy",
-           "threshold_grid", "whole_boxes", "centred_mean_boxes", "crop", "check_boxes", "fit_probe",
+           "threshold_grid", "whole_boxes", "centred_mean_boxes", "crop", "check_boxes", "fit_probe", "probe_logits",
            "pooled_features"]
 
 
@@ -127,6 +127,12 @@ def crop(images: Any, boxes: Any, side: int, threads: int = 0) -> torch.Tensor:
 def pooled_features(net: Any, images: Any, batch_size: int = 64, device: str = "cpu") -> torch.Tensor:
     """float ``[N, D]``: the pooled features a network's classifier reads (not normalised)."""
     return _core.train.pooled_features(_net(net), _images(images), int(batch_size), device)
+
+
+def probe_logits(net: Any, features: Any) -> torch.Tensor:
+    """float ``[N, K]``: the network's classifier over pooled ``features`` (what ``predict`` gives
+    for the same images, without the backbone)."""
+    return _core.train.probe_logits(_net(net), as_tensor(features, "features", torch.float32, dim=2))
 
 
 def fit_probe(net: Any, features: Any, targets: Any, **options: Any) -> dict:

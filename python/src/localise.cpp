@@ -32,6 +32,9 @@ void bind_localise(py::module_& m) {
         py::arg("targets"), py::arg("options") = train::ProbeOptions(), release,
         "trains net's classifier on pooled features: targets int64 [N] or 0/1 float [N, K]");
 
+  t.def("probe_logits", &train::probe_logits, py::arg("net"), py::arg("features"), release,
+        "float [N, K]: the classifier's logits from pooled features (no backbone pass)");
+
   auto x = m.def_submodule("localise", "class activation maps, boxes, localisation metrics");
   bind_options<CamOptions>(x, "CamOptions", "class activation maps");
   bind_options<LocaliseOptions>(x, "LocaliseOptions", "localisation: maps and their threshold");

@@ -39,6 +39,9 @@ def test_cam_boxes_find_planted_squares():
     net = train.network(backbone="convnet", channels=[16, 32], in_channels=3, embedding_dim=0, num_classes=2)
     localise.fit_probe(net, localise.pooled_features(net, images), labels, epochs=300)
     assert (net.predict(images).argmax(1) == labels).float().mean() > 0.95
+    # the logits from pooled features are forward's
+    assert torch.allclose(localise.probe_logits(net, localise.pooled_features(net, images)), net.predict(images),
+                          atol=1e-4)
     _, maps, classes, _ = localise.localise(net, images, classes=labels)
     assert torch.equal(classes, labels)
     grid = localise.threshold_grid(0.1)

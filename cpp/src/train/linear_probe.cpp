@@ -143,4 +143,19 @@ util::Record fit_linear_probe(models::Net& net, const torch::Tensor& features,
   return {{"loss", last}, {"epochs", options.epochs}, {"seconds", seconds}};
 }
 
+torch::Tensor probe_logits(models::Net& net, const torch::Tensor& features) {
+  LOOKALIKE_CHECK_ARG(!net.is_empty() && net->classifier(),
+                      "probe_logits: the network has no classifier (num_classes 0)");
+  auto classifier = net->classifier();
+  LOOKALIKE_CHECK_ARG(features.defined() && features.dim() == 2 &&
+                          features.size(1) == classifier->weight.size(1) &&
+                          features.is_floating_point(),
+                      "probe_logits: features must be float [N, ", classifier->weight.size(1),
+                      "], got ", features.defined() ? features.sizes() : c10::IntArrayRef{});
+  const c10::InferenceMode inference;
+  const auto device = classifier->weight.device();
+  // as forward in eval mode: ReLU, (dropout off), the classifier
+  return classifier->forward(torch::relu(features.to(torch::kFloat).to(device))).to(torch::kCPU);
+}
+
 }  // namespace lookalike::train

@@ -94,3 +94,13 @@ def subset(x: torch.Tensor, y: torch.Tensor, limit: int, seed: int) -> Tuple[tor
         return x, y
     idx, _ = data.random_split(len(y), limit / len(y), seed, labels=y)
     return x[idx], y[idx]
+
+
+def reshot(images: torch.Tensor, photo: Mapping[str, Any], seed: int, where: str) -> Tuple[torch.Tensor, torch.Tensor]:
+    """One simulated re-shot copy of each image (dedup/relist.h: crop, rotation, colour, blur, JPEG;
+    ``photo``: its PhotoNoise options, named ``where`` in errors): (images uint8 [N, 3, S, S], the
+    source row of each, int64 [N])."""
+    o = _core.dedup.RelistOptions()
+    o.update({"originals": 0, "min_copies": 1, "max_copies": 1, "seed": seed, "photo": dict(photo)}, where)
+    source, _, copies = _core.dedup.simulate_relistings([""] * len(images), images, o)
+    return copies, torch.tensor(source, dtype=torch.int64)

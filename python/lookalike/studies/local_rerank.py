@@ -17,7 +17,7 @@ import torch
 
 from .. import _core, data, local, localise, train
 from .. import eval as ev
-from .base import Output, Study
+from .base import Output, Study, reshot
 from .local_rerank_report import plots_and_report
 
 PRETRAINED = "{pretrained}/mobilenet_v2_1.0_224_quant.tflite"
@@ -123,11 +123,8 @@ class Sets:
     def _reshot(self, whole, q: torch.Tensor, d: Dict[str, Any], seed: int) -> None:
         """Queries: one re-shot copy of each photo in q; references: every photo, each its own
         instance (label = its row), named by its class."""
-        o = _core.dedup.RelistOptions()
-        o.update({"originals": 0, "min_copies": 1, "max_copies": 1, "seed": seed + 2, "photo": d["reshot_photo"]},
-                 "data.reshot_photo")
-        source, _, images = _core.dedup.simulate_relistings([""] * len(q), whole.images[q], o)
-        rows = q[torch.tensor(source, dtype=torch.int64)]
+        images, source = reshot(whole.images[q], d["reshot_photo"], seed + 2, "data.reshot_photo")
+        rows = q[source]
         names = [whole.class_names[int(c)] for c in whole.labels]
         self.references = data.ImageSet(whole.images, torch.arange(len(whole.labels)), names, list(whole.paths))
         self.queries = data.ImageSet(images, rows, names, [whole.paths[int(i)] + "~reshot" for i in rows])

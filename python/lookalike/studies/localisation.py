@@ -79,7 +79,7 @@ def run_fold(cfg, s, net, feats, train_photos, eval_photos, ref_rows, rows, grid
     """Probe on train_photos, maps of the eval rows, boxes at each grid threshold and at the
     configured one, the baselines, and the probe's tag AP on the eval photos."""
     fit = localise.fit_probe(net, feats[train_photos], s.targets[train_photos], **cfg["probe"])
-    scores = net.predict(s.images[eval_photos], batch_size=cfg["eval"]["batch_size"], device=cfg["device"])
+    scores = localise.probe_logits(net, feats[eval_photos])  # the pooled features, not a second forward
     opts = _localise_options(cfg)
     t = time.perf_counter()
     # the fold's photos alone, each row pointing at its photo among them

@@ -20,7 +20,7 @@ import torch
 
 from .. import _core, data, train
 from .. import eval as ev
-from .base import Output, Study
+from .base import Output, Study, reshot
 from .visual_search_report import plots_and_report
 
 _TRAIN = _core.train.TrainOptions().to_dict()
@@ -166,11 +166,7 @@ class Sets:
 
 def _instance_queries(sets: Sets, cfg: Dict[str, Any]) -> Tuple[torch.Tensor, torch.Tensor]:
     """One simulated re-shot photo of each test image (dedup/relist.h) and its source row."""
-    o = _core.dedup.RelistOptions()
-    o.update({"originals": 0, "min_copies": 1, "max_copies": 1, "seed": cfg["seed"] + 2,
-              "photo": cfg["instance"]["photo"]}, "instance")
-    source, _, images = _core.dedup.simulate_relistings([""] * len(sets.test), sets.test.images, o)
-    return images, torch.tensor(source, dtype=torch.int64)
+    return reshot(sets.test.images, cfg["instance"]["photo"], cfg["seed"] + 2, "instance")
 
 
 def evaluate(model: train.Model, sets: Sets, cfg: Dict[str, Any], instance) -> Dict[str, Any]:

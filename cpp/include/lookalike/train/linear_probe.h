@@ -42,4 +42,8 @@ torch::Tensor pooled_features(models::Net& net, const torch::Tensor& images,
 util::Record fit_linear_probe(models::Net& net, const torch::Tensor& features,
                               const torch::Tensor& targets, const ProbeOptions& options = {});
 
+/// The classifier's logits from pooled features float [N, D] (pooled_features): what forward
+/// gives for the same images, without running the backbone again. float [N, K].
+torch::Tensor probe_logits(models::Net& net, const torch::Tensor& features);
+
 }  // namespace lookalike::train

@@ -14,7 +14,7 @@ import torch  # noqa: F401  (loads libtorch before the extension module)
 
 from . import _core
 from ._core import Error, FileError, InvalidArgument
-from . import data, dedup, eval, index, local, noisy, results, train  # noqa: A004 (eval: named as in the brief)
+from . import data, dedup, eval, index, local, noisy, results, tags, train  # noqa: A004 (eval: named as in the brief)
 from .train import Model, TrainResult, embed, fit
 
 __version__ = _core.__version__

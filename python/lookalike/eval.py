@@ -178,15 +178,60 @@ def average_precision(scores: Any, targets: Any) -> float:
     return float(_core.eval.average_precision(as_tensor(scores, "scores").float(), as_tensor(targets, "targets")))
 
 
-def average_precision_per_column(scores: Any, targets: Any) -> torch.Tensor:
+def average_precision_per_column(scores: Any, targets: Any, known: Any = None) -> torch.Tensor:
     """Per-column AP of scores ``[N, K]`` against targets ``[N, K]``: float ``[K]`` (NaN for a
-    column without a positive)."""
+    column without a positive); ``known`` bool ``[N, K]`` keeps only the entries whose target is
+    known (``lookalike.tags.known``)."""
     check_same_kind(scores=scores, targets=targets)
-    return _core.eval.average_precision_per_column(as_tensor(scores, "scores").float(), as_tensor(targets, "targets"))
+    return _core.eval.average_precision_per_column(as_tensor(scores, "scores").float(), as_tensor(targets, "targets"),
+                                                   _known(known))
 
 
-def mean_average_precision(scores: Any, targets: Any) -> Dict[str, float]:
+def mean_average_precision(scores: Any, targets: Any, known: Any = None) -> Dict[str, float]:
     """``{"macro", "micro", "columns"}``: the mean of the per-column APs (columns with a positive)
-    and the AP of all (score, target) pairs ranked together."""
+    and the AP of all (score, target) pairs ranked together (the ``known`` ones)."""
     check_same_kind(scores=scores, targets=targets)
-    return dict(_core.eval.mean_average_precision(as_tensor(scores, "scores").float(), as_tensor(targets, "targets")))
+    return dict(_core.eval.mean_average_precision(as_tensor(scores, "scores").float(), as_tensor(targets, "targets"),
+                                                  _known(known)))
+
+
+def _known(known: Any) -> Optional[torch.Tensor]:
+    return None if known is None else as_tensor(known, "known", torch.bool, dim=2)
+
+
+def f1_per_column(predictions: Any, targets: Any) -> torch.Tensor:
+    """F1 per column of 0/1 predictions ``[N, K]`` against targets (scikit-learn's ``f1_score``
+    with ``average=None, zero_division=0``): float ``[K]``."""
+    return _core.eval.f1_per_column(as_tensor(predictions, "predictions", dim=2), as_tensor(targets, "targets", dim=2))
+
+
+def f1_scores(predictions: Any, targets: Any) -> Dict[str, float]:
+    """``{"macro", "micro", "precision", "recall", "predicted_per_photo"}`` of 0/1 predictions."""
+    return dict(_core.eval.f1_scores(as_tensor(predictions, "predictions", dim=2), as_tensor(targets, "targets", dim=2)))
+
+
+def precision_at_k(scores: Any, targets: Any, k: int) -> float:
+    """Mean share of true tags among each photo's ``k`` highest scores (ties: lower column first)."""
+    return float(_core.eval.precision_at_k(as_tensor(scores, "scores", dim=2).float(), as_tensor(targets, "targets", dim=2),
+                                           int(k)))
+
+
+def coverage_error(scores: Any, targets: Any) -> float:
+    """scikit-learn's ``coverage_error``: how far down each photo's ranking all its true tags are."""
+    return float(_core.eval.coverage_error(as_tensor(scores, "scores", dim=2).float(), as_tensor(targets, "targets", dim=2)))
+
+
+def apply_thresholds(scores: Any, thresholds: Any) -> torch.Tensor:
+    """0/1 float ``[N, K]``: scores ``[N, K]`` >= thresholds ``[K]``."""
+    return _core.eval.apply_thresholds(as_tensor(scores, "scores", dim=2).float(),
+                                       as_tensor(thresholds, "thresholds", dim=1).float())
+
+
+def choose_thresholds(scores: Any, targets: Any, **options: Any) -> Dict[str, torch.Tensor]:
+    """Per-column thresholds from validation scores and targets (``rule`` f1 | precision,
+    ``precision``, ``fallback``): ``{"threshold", "f1", "precision", "recall", "fallback"}``."""
+    o = make(_core.eval.ThresholdOptions, options, where="thresholds")
+    return dict(_core.eval.choose_thresholds(as_tensor(scores, "scores", dim=2).float(),
+                                             as_tensor(targets, "targets", dim=2), o))
+
+

@@ -8,9 +8,11 @@ namespace lookalike::python {
 void bind_data(py::module_& m);
 void bind_metric(py::module_& m);  // before bind_train: TrainOptions nests MetricOptions
 void bind_train(py::module_& m);
-void bind_local(py::module_& m);  // after bind_train: LocalOptions nests NetOptions
+void bind_tags(py::module_& m);      // after bind_train: adds to lookalike._core.train, uses Net
+void bind_local(py::module_& m);     // after bind_train: LocalOptions nests NetOptions
 void bind_localise(py::module_& m);  // after bind_train: uses Net
 void bind_eval(py::module_& m);
+void bind_tags(py::module_& m);  // after bind_eval: adds to lookalike._core.train, uses Net
 void bind_index(py::module_& m);
 void bind_noisy(py::module_& m);
 void bind_dedup(py::module_& m);

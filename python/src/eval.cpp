@@ -4,8 +4,10 @@
 #include "lookalike/eval/accuracy.h"
 #include "lookalike/eval/average_precision.h"
 #include "lookalike/eval/metric.h"
+#include "lookalike/eval/multilabel.h"
 #include "lookalike/eval/prf.h"
 #include "lookalike/eval/retrieval.h"
+#include "lookalike/eval/thresholds.h"
 #include "lookalike/index/knn.h"
 #include "options.h"
 
@@ -41,9 +43,31 @@ void bind_eval(py::module_& m) {
         "AP of scores [N] against 0/1 targets [N] (scikit-learn's average_precision_score); NaN "
         "without a positive");
   e.def("average_precision_per_column", &eval::average_precision_per_column, py::arg("scores"),
-        py::arg("targets"), "per-column AP of scores [N, K] against targets [N, K]: float [K]");
+        py::arg("targets"), py::arg("known") = torch::Tensor(),
+        "per-column AP of scores [N, K] against targets [N, K] (known bool [N, K]: the entries "
+        "counted): float [K]");
   e.def("mean_average_precision", &eval::mean_average_precision, py::arg("scores"),
-        py::arg("targets"), "{macro, micro, columns} mAP of scores [N, K] against targets");
+        py::arg("targets"), py::arg("known") = torch::Tensor(),
+        "{macro, micro, columns} mAP of scores [N, K] against targets");
+  e.def("f1_per_column", &eval::f1_per_column, py::arg("predictions"), py::arg("targets"));
+  e.def("f1_scores", &eval::f1_scores, py::arg("predictions"), py::arg("targets"));
+  e.def("precision_at_k", &eval::precision_at_k, py::arg("scores"), py::arg("targets"),
+        py::arg("k"));
+  e.def("coverage_error", &eval::coverage_error, py::arg("scores"), py::arg("targets"));
+  e.def("apply_thresholds", &eval::apply_thresholds, py::arg("scores"), py::arg("thresholds"));
+  bind_options<eval::ThresholdOptions>(e, "ThresholdOptions");
+  e.def(
+      "choose_thresholds",
+      [](const torch::Tensor& scores, const torch::Tensor& targets,
+         const eval::ThresholdOptions& options) {
+        auto t = eval::choose_thresholds(scores, targets, options);
+        return std::map<std::string, torch::Tensor>{{"threshold", t.threshold},
+                                                    {"f1", t.f1},
+                                                    {"precision", t.precision},
+                                                    {"recall", t.recall},
+                                                    {"fallback", t.fallback}};
+      },
+      py::arg("scores"), py::arg("targets"), py::arg("options") = eval::ThresholdOptions());
   e.def("metrics", &eval::metrics, "the retrieval metrics by name (registered in C++)");
   e.def(
       "prf",

@@ -20,9 +20,6 @@ void bind_localise(py::module_& m) {
   using Opt = std::optional<torch::Tensor>;
   const auto release = py::call_guard<py::gil_scoped_release>();
   auto t = m.attr("train").cast<py::module_>();
-  bind_options<train::MultiLabelLossOptions>(t, "MultiLabelLossOptions",
-                                             "a multi-label loss by name and its parameters");
-  t.def("multilabel_losses", &train::multilabel_losses, "the multi-label losses by name, sorted");
   bind_options<train::ProbeOptions>(t, "ProbeOptions", "the linear probe's training options")
       .def("validate", [](const train::ProbeOptions& o) { train::validate(o); });
   t.def("pooled_features", &train::pooled_features, py::arg("net"), py::arg("images"),

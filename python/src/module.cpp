@@ -69,6 +69,7 @@ PYBIND11_MODULE(_core, m) {
   lookalike::python::bind_local(m);
   lookalike::python::bind_localise(m);
   lookalike::python::bind_eval(m);
+  lookalike::python::bind_tags(m);
   lookalike::python::bind_index(m);
   lookalike::python::bind_noisy(m);
   lookalike::python::bind_dedup(m);

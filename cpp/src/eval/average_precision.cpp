@@ -8,10 +8,8 @@
 #include "lookalike/error.h"
 
 namespace lookalike::eval {
-namespace {
-
-void check(const torch::Tensor& scores, const torch::Tensor& targets, int64_t dim,
-           const char* where) {
+void check_scores_targets(const torch::Tensor& scores, const torch::Tensor& targets, int64_t dim,
+                          const char* where) {
   LOOKALIKE_CHECK_ARG(scores.defined() && targets.defined() && scores.dim() == dim &&
                           scores.sizes() == targets.sizes() && scores.is_floating_point(),
                       where, ": scores must be float and targets the same shape, ",
@@ -21,6 +19,14 @@ void check(const torch::Tensor& scores, const torch::Tensor& targets, int64_t di
   LOOKALIKE_CHECK_ARG(!torch::isnan(scores).any().item<bool>(), where, ": scores contain NaN");
   LOOKALIKE_CHECK_ARG((targets == 0).logical_or(targets == 1).all().item<bool>(), where,
                       ": targets must be 0 or 1");
+}
+
+namespace {
+
+void check_known(const torch::Tensor& known, const torch::Tensor& scores) {
+  LOOKALIKE_CHECK_ARG(
+      !known.defined() || (known.scalar_type() == torch::kBool && known.sizes() == scores.sizes()),
+      "average precision: known must be bool of the scores' shape ", scores.sizes());
 }
 
 double ap_checked(const torch::Tensor& scores, const torch::Tensor& targets) {
@@ -46,27 +52,39 @@ double ap_checked(const torch::Tensor& scores, const torch::Tensor& targets) {
 }  // namespace
 
 double average_precision(const torch::Tensor& scores, const torch::Tensor& targets) {
-  check(scores, targets, 1, "average_precision");
+  check_scores_targets(scores, targets, 1, "average_precision");
   return ap_checked(scores, targets);
 }
 
 torch::Tensor average_precision_per_column(const torch::Tensor& scores,
-                                           const torch::Tensor& targets) {
-  check(scores, targets, 2, "average_precision_per_column");
+                                           const torch::Tensor& targets,
+                                           const torch::Tensor& known) {
+  check_scores_targets(scores, targets, 2, "average_precision_per_column");
+  check_known(known, scores);
   const int64_t k = scores.size(1);
   auto out = torch::empty({k}, torch::kFloat);
-  for (int64_t j = 0; j < k; ++j) out[j] = ap_checked(scores.select(1, j), targets.select(1, j));
+  for (int64_t j = 0; j < k; ++j) {
+    auto s = scores.select(1, j), y = targets.select(1, j);
+    if (known.defined()) {
+      const auto keep = known.select(1, j);
+      s = s.masked_select(keep), y = y.masked_select(keep);
+    }
+    out[j] = ap_checked(s, y);
+  }
   return out;
 }
 
 std::map<std::string, double> mean_average_precision(const torch::Tensor& scores,
-                                                     const torch::Tensor& targets) {
-  const auto per = average_precision_per_column(scores, targets).to(torch::kDouble);
+                                                     const torch::Tensor& targets,
+                                                     const torch::Tensor& known) {
+  const auto per = average_precision_per_column(scores, targets, known).to(torch::kDouble);
   const auto valid = torch::isfinite(per);
   const int64_t columns = valid.sum().item<int64_t>();
   LOOKALIKE_CHECK_ARG(columns > 0, "mean_average_precision: no column has a positive target");
   return {{"macro", per.index({valid}).mean().item<double>()},
-          {"micro", ap_checked(scores.reshape({-1}), targets.reshape({-1}))},
+          {"micro", known.defined()
+                        ? ap_checked(scores.masked_select(known), targets.masked_select(known))
+                        : ap_checked(scores.reshape({-1}), targets.reshape({-1}))},
           {"columns", static_cast<double>(columns)}};
 }
 

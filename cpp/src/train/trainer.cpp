@@ -10,10 +10,12 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "checkpoint.h"
 #include "lookalike/data/loader.h"
 #include "lookalike/error.h"
+#include "lookalike/eval/average_precision.h"
 #include "lookalike/eval/retrieval.h"
 #include "lookalike/models/embed.h"
 #include "lookalike/noisy/confident.h"
@@ -23,7 +25,9 @@
 #include "lookalike/util/files.h"
 #include "lookalike/util/rng.h"
 #include "lookalike/util/threads.h"
+#include "model_archive.h"
 #include "networks.h"
+#include "resolve.h"
 
 namespace lookalike::train {
 
@@ -113,59 +117,28 @@ void append_line(const std::string& path, const std::string& line) {
 
 }  // namespace
 
-void validate(const TrainOptions& o) {
-  LOOKALIKE_CHECK_ARG(o.epochs > 0, "epochs must be positive, got ", o.epochs);
-  LOOKALIKE_CHECK_ARG(o.batch_size > 1, "batch_size must be at least 2 (batch norm), got ",
-                      o.batch_size);
-  LOOKALIKE_CHECK_ARG(o.optimizer == "adam" || o.optimizer == "sgd",
-                      "optimizer must be 'adam' or 'sgd', got '", o.optimizer, "'");
-  LOOKALIKE_CHECK_ARG(o.lr > 0 && std::isfinite(o.lr), "lr must be positive, got ", o.lr);
-  LOOKALIKE_CHECK_ARG(o.momentum >= 0 && o.momentum < 1, "momentum must be in [0, 1), got ",
-                      o.momentum);
-  LOOKALIKE_CHECK_ARG(o.weight_decay >= 0, "weight_decay must be >= 0, got ", o.weight_decay);
-  LOOKALIKE_CHECK_ARG(o.schedule == "cosine" || o.schedule == "step" || o.schedule == "constant",
-                      "schedule must be 'cosine', 'step' or 'constant', got '", o.schedule, "'");
-  LOOKALIKE_CHECK_ARG(o.step_size > 0, "step_size must be positive, got ", o.step_size);
-  LOOKALIKE_CHECK_ARG(o.gamma > 0 && o.gamma <= 1, "gamma must be in (0, 1], got ", o.gamma);
-  LOOKALIKE_CHECK_ARG(o.warmup_epochs >= 0, "warmup_epochs must be >= 0, got ", o.warmup_epochs);
-  LOOKALIKE_CHECK_ARG(o.augment == "none" || o.augment == "flip" || o.augment == "flip_crop",
-                      "augment must be 'none', 'flip' or 'flip_crop', got '", o.augment, "'");
-  LOOKALIKE_CHECK_ARG(o.progress == "auto" || o.progress == "on" || o.progress == "off",
-                      "progress must be 'auto', 'on' or 'off', got '", o.progress, "'");
-  LOOKALIKE_CHECK_ARG(o.eval_batch_size > 0, "eval_batch_size must be positive, got ",
-                      o.eval_batch_size);
-  LOOKALIKE_CHECK_ARG(o.freeze_stages >= -1, "freeze_stages must be >= -1 (-1: all), got ",
-                      o.freeze_stages);
-  LOOKALIKE_CHECK_ARG(o.backbone_lr_factor >= 0 && std::isfinite(o.backbone_lr_factor),
-                      "backbone_lr_factor must be >= 0, got ", o.backbone_lr_factor);
-  LOOKALIKE_CHECK_ARG(o.head_warmup_epochs >= 0 && o.head_warmup_epochs < o.epochs,
-                      "head_warmup_epochs must be in [0, epochs), got ", o.head_warmup_epochs);
-  LOOKALIKE_CHECK_ARG(o.batch_norm == "auto" || o.batch_norm == "train" || o.batch_norm == "frozen",
-                      "batch_norm must be 'auto', 'train' or 'frozen', got '", o.batch_norm, "'");
-  LOOKALIKE_CHECK_ARG(o.sampler == "random" || o.sampler == "class_balanced",
-                      "sampler must be 'random' or 'class_balanced', got '", o.sampler, "'");
-  LOOKALIKE_CHECK_ARG(o.samples_per_class >= 2, "samples_per_class must be at least 2, got ",
-                      o.samples_per_class);
-  models::validate(o.model);
-  metric::validate(o.metric);
-  noisy::validate(o.filter);
-  LOOKALIKE_CHECK_ARG(!o.resume || !o.checkpoint_dir.empty(),
-                      "resume needs checkpoint_dir to name the folder of the checkpoint");
-  util::parse_device(o.device);
-}
-
-std::string to_json(const TrainOptions& o) { return util::options_json(o).dump(); }
-
-std::string to_json(const models::NetOptions& o) { return util::options_json(o).dump(); }
-
-models::NetOptions model_options_from_json(const std::string& text) {
-  return util::options_from_json_text<models::NetOptions>(text, "model");
-}
-
 Trainer::Trainer(TrainOptions options) : options_(std::move(options)) {}
 
+util::Record evaluate_tags(models::Net& model, const data::Dataset& set, const TagHeads& heads,
+                           int64_t batch_size, const std::string& device) {
+  LOOKALIKE_CHECK_ARG(model->classifier() && model->classifier()->weight.size(0) == heads.size(),
+                      "evaluate: the network needs one output per tag (", heads.size(), ")");
+  heads.check_targets(set.targets, "evaluate targets");
+  auto out = models::infer(model, set.images, batch_size, device, /*with_logits=*/true);
+  const auto targets = set.targets.to(torch::kFloat);
+  const double loss = heads.loss(out.logits, targets).item<double>();
+  const auto m =
+      eval::mean_average_precision(heads.probabilities(out.logits), targets, heads.known(targets));
+  return {{"loss", loss}, {"map_macro", m.at("macro")}, {"map_micro", m.at("micro")}};
+}
+
 util::Record evaluate(models::Net& model, const data::Dataset& set, int64_t batch_size,
-                      const std::string& device) {
+                      const std::string& device, const TagHeadOptions& tags) {
+  if (detail::is_tag_set(set)) {
+    return evaluate_tags(model, set, TagHeads(set.tags, tags, set.targets, "evaluate targets"),
+                         batch_size, device);
+  }
+  LOOKALIKE_CHECK_ARG(is_default(tags), "evaluate: tags options apply to a tag set (targets)");
   data::check_images_labels(set.images, set.labels, "evaluate");
   if (!model->classifier()) {
     auto out = models::infer(model, set.images, batch_size, device);
@@ -183,45 +156,6 @@ util::Record evaluate(models::Net& model, const data::Dataset& set, int64_t batc
 }
 
 namespace {
-
-// The options fit runs with: the sets and options checked, input channels and (when not set)
-// classes taken from the data.
-TrainOptions resolved_options(TrainOptions o, const data::Dataset& train,
-                              const data::Dataset& val) {
-  data::check_images_labels(train.images, train.labels, "fit(train)");
-  if (val.size() > 0) {
-    data::check_images_labels(val.images, val.labels, "fit(val)");
-    LOOKALIKE_CHECK_ARG(val.images.sizes().slice(1) == train.images.sizes().slice(1),
-                        "fit: val images are ", val.images.sizes(), ", train images are ",
-                        train.images.sizes(), " (C, H, W must match)");
-  }
-  const int channels = static_cast<int>(train.images.size(1));
-  LOOKALIKE_CHECK_ARG(o.model.in_channels <= 0 || o.model.in_channels == channels,
-                      "fit: model.in_channels = ", o.model.in_channels, " but the images have ",
-                      channels, " channels (leave it 0 to take it from the images)");
-  o.model.in_channels = channels;
-  const int64_t max_label = train.labels.max().item<int64_t>();
-  if (o.metric.loss != "cross_entropy") {  // the loss owns what a classifier would
-    LOOKALIKE_CHECK_ARG(o.model.num_classes == 0, "fit: num_classes is the classifier's; the ",
-                        o.metric.loss, " loss trains the embedding without one (leave it 0)");
-    LOOKALIKE_CHECK_ARG(o.filter.filter == "none", "fit: noisy-label filter '", o.filter.filter,
-                        "' works on the classifier's cross-entropy, not the ", o.metric.loss,
-                        " loss");
-  } else if (o.model.num_classes <= 0) {
-    o.model.num_classes = static_cast<int>(max_label + 1);
-  }
-  LOOKALIKE_CHECK_ARG(o.metric.loss != "cross_entropy" || max_label < o.model.num_classes,
-                      "fit: label ", max_label,
-                      " does not fit num_classes = ", o.model.num_classes);
-  validate(o);
-  const int64_t n = train.size();
-  if (train.clean_labels.defined()) {
-    LOOKALIKE_CHECK_ARG(train.clean_labels.dim() == 1 && train.clean_labels.size(0) == n &&
-                            train.clean_labels.scalar_type() == torch::kLong,
-                        "fit: clean_labels must be int64 [", n, "]");
-  }
-  return o;
-}
 
 // confident_learning: the label issues found by K-fold cross-training before training starts
 // (bool [n]) and the seconds it took. A resumed run takes the flagged set from its checkpoint.
@@ -249,15 +183,22 @@ struct EpochContext {
   int64_t batches_per_epoch;
   torch::Tensor clean_cpu;  // int64 [n] on the CPU, or undefined
   Progress& progress;
+  const TagHeads* heads;  // a tag set's heads, or null
+  torch::Tensor targets;  // a tag set's float [n, T] on the CPU
 };
 
 // One batch's loss: cross-entropy of every network's logits through the filter (kept: the
 // samples it used, logits: the first network's), or the metric loss of the embedding (all
 // kept, logits undefined).
-torch::Tensor batch_loss(Networks& w, noisy::SampleFilter& filter, const torch::Tensor& x,
-                         const torch::Tensor& y, const data::Batch& batch, int epoch, bool amp,
-                         torch::Tensor& kept, torch::Tensor& logits) {
-  CudaAutocast autocast(amp);
+torch::Tensor batch_loss(const EpochContext& c, Networks& w, noisy::SampleFilter& filter,
+                         const torch::Tensor& x, const torch::Tensor& y, const data::Batch& batch,
+                         int epoch, torch::Tensor& kept, torch::Tensor& logits) {
+  CudaAutocast autocast(c.amp);
+  if (c.heads) {  // a tag set: every sample counts, no accuracy
+    kept = torch::ones({y.size(0)}, torch::kBool);
+    const auto targets = c.targets.index_select(0, batch.indices).to(c.device, true);
+    return c.heads->loss(w.nets[0]->forward(x).logits.to(torch::kFloat), targets);
+  }
   if (w.loss) {
     kept = torch::ones({y.size(0)}, torch::kBool);
     return w.metric_loss(w.nets[0]->forward(x).embedding.to(torch::kFloat), y);
@@ -289,7 +230,7 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
     auto x = batch->images.to(c.device, /*non_blocking=*/true);
     auto y = batch->labels.to(c.device, /*non_blocking=*/true);
     torch::Tensor kept, logits;
-    auto loss = batch_loss(w, filter, x, y, *batch, epoch, c.amp, kept, logits);
+    auto loss = batch_loss(c, w, filter, x, y, *batch, epoch, kept, logits);
     w.optimizer->zero_grad();
     loss.backward();
     w.optimizer->step();
@@ -320,7 +261,7 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
                    {"kept_fraction", double(kept_n) / std::max<int64_t>(seen, 1)},
                    {"seconds", seconds},
                    {"items_per_second", seen / std::max(seconds, 1e-9)}};
-  if (!w.loss) rec["train_accuracy"] = double(correct) / std::max<int64_t>(seen, 1);
+  if (!w.loss && !c.heads) rec["train_accuracy"] = double(correct) / std::max<int64_t>(seen, 1);
   if (know_clean) {
     rec["label_precision"] = double(kept_clean) / std::max<int64_t>(kept_n, 1);
     rec["clean_recall"] = double(kept_clean) / std::max<int64_t>(clean_seen, 1);
@@ -333,7 +274,15 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
 TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
                          const EpochCallback& on_epoch) {
   const util::CpuCacheScope cache;  // every step allocates the same large activations
-  const TrainOptions o = resolved_options(options_, train, val);
+  const TrainOptions o = detail::resolved_options(options_, train, val);
+  // A tag set trains the tag heads; the loader and the networks still read (placeholder) labels.
+  std::optional<TagHeads> heads;
+  data::Dataset set = train;
+  if (detail::is_tag_set(train)) {
+    heads.emplace(train.tags, o.tags, train.targets, "fit(train) targets");
+    if (val.size() > 0) heads->check_targets(val.targets, "fit(val) targets");
+    if (!set.labels.defined()) set.labels = torch::zeros({train.size()}, torch::kLong);
+  }
   const int threads = util::set_threads(o.threads);
   const auto device = util::parse_device(o.device);
   const int64_t n = train.size();
@@ -341,9 +290,9 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
       o.checkpoint_dir.empty() ? "" : util::join_path(o.checkpoint_dir, kCheckpointName);
   const bool resuming = o.resume && util::file_exists(ckpt);
   TrainResult result;
-  const auto [excluded, cl_seconds] = detect_issues(o, train, resuming);
+  const auto [excluded, cl_seconds] = detect_issues(o, set, resuming);
   auto filter = noisy::make_filter(o.filter, n, o.epochs, o.lr, excluded);
-  Networks w(train);
+  Networks w(set);
   w.init(o, filter->networks(), 0, device);
   int start_epoch = 0;
   if (resuming) {
@@ -368,20 +317,26 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   lo.samples_per_class = o.samples_per_class;
   const EpochContext context{
       o,
-      train,
+      set,
       lo,
       device,
       o.mixed_precision && device.is_cuda(),
       (n + o.batch_size - 1) / o.batch_size,
       train.clean_labels.defined() ? train.clean_labels.cpu() : torch::Tensor(),
-      progress};
+      progress,
+      heads ? &*heads : nullptr,
+      heads ? train.targets.to(torch::kCPU, torch::kFloat) : torch::Tensor()};
   for (int epoch = start_epoch; epoch < o.epochs; ++epoch) {
     util::Record rec = run_epoch(context, epoch, w, *filter);
     rec["threads"] = threads;
     if (epoch == 0 && cl_seconds > 0) rec["cleaning_seconds"] = cl_seconds;
+    if (epoch == 0 && heads)
+      rec["tags_without_positives"] = static_cast<double>(heads->tags_without_positives().size());
     if (val.size() > 0) {
-      for (const auto& [key, value] : evaluate(w.nets[0], val, o.eval_batch_size, o.device))
-        rec["val_" + key] = value;
+      const auto metrics = heads
+                               ? evaluate_tags(w.nets[0], val, *heads, o.eval_batch_size, o.device)
+                               : evaluate(w.nets[0], val, o.eval_batch_size, o.device);
+      for (const auto& [key, value] : metrics) rec["val_" + key] = value;
     }
     progress.end_line();
     result.history.push_back(rec);
@@ -397,13 +352,38 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   return result;
 }
 
+namespace detail {
+
+void write_net(torch::serialize::OutputArchive& archive, models::Net& net) {
+  torch::serialize::OutputArchive weights;
+  net->save(weights);
+  archive.write("model_options", c10::IValue(to_json(net->options())));
+  archive.write("weights", weights);
+}
+
+models::Net read_net(torch::serialize::InputArchive& archive, const std::string& path) {
+  c10::IValue options;
+  torch::serialize::InputArchive weights;
+  try {
+    archive.read("model_options", options);
+    archive.read("weights", weights);
+  } catch (const c10::Error&) {
+    throw FileError(::lookalike::detail::concat("'", path, "' holds no network"));
+  }
+  models::Net model(model_options_from_json(options.toStringRef()));  // weights from the file
+  model->load(weights);
+  model->apply_memory_format();
+  model->eval();
+  return model;
+}
+
+}  // namespace detail
+
 void save_model(models::Net& model, const std::string& path) {
   util::write_atomic_with(path, [&](const std::string& tmp) {
-    torch::serialize::OutputArchive archive, weights;
-    model->save(weights);
+    torch::serialize::OutputArchive archive;
     archive.write("format", c10::IValue(std::string("lookalike.Net/1")));
-    archive.write("model_options", c10::IValue(to_json(model->options())));
-    archive.write("weights", weights);
+    detail::write_net(archive, model);
     archive.save_to(tmp);
   });
 }
@@ -411,24 +391,17 @@ void save_model(models::Net& model, const std::string& path) {
 models::Net load_model(const std::string& path) {
   LOOKALIKE_CHECK_FILE(util::file_exists(path), "model file '", path, "' does not exist");
   torch::serialize::InputArchive archive;
-  c10::IValue format, options;
+  c10::IValue format;
   try {
     archive.load_from(path);
     archive.read("format", format);
-    archive.read("model_options", options);
   } catch (const c10::Error&) {
     throw FileError(::lookalike::detail::concat(
         "'", path, "' is not a lookalike model file (truncated or other format)"));
   }
   LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == "lookalike.Net/1", "'", path,
                        "' is not a lookalike model (format lookalike.Net/1)");
-  models::Net model(model_options_from_json(options.toStringRef()));  // weights from the file
-  torch::serialize::InputArchive weights;
-  archive.read("weights", weights);
-  model->load(weights);
-  model->apply_memory_format();
-  model->eval();
-  return model;
+  return detail::read_net(archive, path);
 }
 
 }  // namespace lookalike::train

@@ -8,6 +8,7 @@
 #include "lookalike/metric/options.h"
 #include "lookalike/models/net.h"
 #include "lookalike/noisy/filter.h"
+#include "lookalike/train/tag_heads.h"
 #include "lookalike/util/json.h"
 
 #include "lookalike/util/options.h"
@@ -55,12 +56,15 @@ struct TrainOptions {
   // The objective: "cross_entropy" (the classifier, with the filter) or a metric-learning loss
   // on the embedding (metric/loss.h) with its miner; the network then has no classifier.
   metric::MetricOptions metric;
+  // A tag set (Dataset::targets): the classifier has one output per tag, grouped in families by
+  // the tags' names; the loss by name, positive weights and exclusive (softmax) families.
+  TagHeadOptions tags;
 };
 LOOKALIKE_OPTIONS(TrainOptions, epochs, batch_size, optimizer, lr, momentum, nesterov, weight_decay,
                   schedule, step_size, gamma, warmup_epochs, seed, threads, device, mixed_precision,
                   augment, checkpoint_dir, resume, log_path, progress, eval_batch_size,
                   freeze_stages, backbone_lr_factor, head_warmup_epochs, batch_norm, sampler,
-                  samples_per_class, model, filter, metric)
+                  samples_per_class, model, filter, metric, tags)
 
 /// Checks every option; throws InvalidArgument naming the first bad one.
 void validate(const TrainOptions& options);
@@ -89,7 +93,10 @@ class Trainer {
 
   /// Trains a new network (options.model) on `train` (images uint8/float [N, C, H, W], labels int64
   /// [N]) and validates on `val` after each epoch when it is non-empty. The input channels and
-  /// (when model.num_classes <= 0) the classes come from the data.
+  /// (when model.num_classes <= 0) the classes come from the data. A tag set (train.targets
+  /// float [N, T] with train.tags [T]) trains one output per tag with the tag heads' loss
+  /// (options.tags); its records have val_loss, val_map_macro, val_map_micro, and the first one
+  /// counts the tags without a positive training photo (tags_without_positives).
   TrainResult fit(const data::Dataset& train, const data::Dataset& val = {},
                   const EpochCallback& on_epoch = nullptr);
 
@@ -101,9 +108,15 @@ class Trainer {
 
 /// Classification loss and accuracy of `model` on `set`: {"loss", "accuracy"}; for a network
 /// without a classifier (metric learning), retrieval of the set among itself instead:
-/// {"precision_at_1", "r_precision", "map_at_r"} (eval/retrieval.h).
+/// {"precision_at_1", "r_precision", "map_at_r"} (eval/retrieval.h); for a tag set (targets),
+/// {"loss" (the tag heads' `tags` loss), "map_macro", "map_micro"} (eval/average_precision.h).
 util::Record evaluate(models::Net& model, const data::Dataset& set, int64_t batch_size = 1024,
-                      const std::string& device = "cpu");
+                      const std::string& device = "cpu", const TagHeadOptions& tags = {});
+
+/// A tag set's loss under `heads` and its mean average precision (macro, micro) of the heads'
+/// probabilities over the known targets (TagHeads::known): {"loss", "map_macro", "map_micro"}.
+util::Record evaluate_tags(models::Net& model, const data::Dataset& set, const TagHeads& heads,
+                           int64_t batch_size = 1024, const std::string& device = "cpu");
 
 /// Writes the model (its options and weights) to `path` atomically.
 void save_model(models::Net& model, const std::string& path);

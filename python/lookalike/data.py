@@ -131,7 +131,9 @@ class TagSet:
     (width, height as stored), ``targets`` float ``[N, T]`` (0/1), ``tags`` (the vocabulary, sorted),
     ``counts`` int64 ``[T]``, ``paths``, ``names`` (the path column's values) and, where a boxes file
     exists, one row per (photo, tag) box: ``box_image``, ``box_tag`` int64 ``[M]``, ``boxes`` int64
-    ``[M, 4]`` (x0, y0, x1, y1; x1/y1 exclusive, pixels of the stored photo)."""
+    ``[M, 4]`` (x0, y0, x1, y1; x1/y1 exclusive, pixels of the stored photo). ``skipped``: what was
+    left out by reason; ``untagged``: photos kept without a tag; ``mined`` bool ``[T]``: tags mined
+    from titles (missing positives); ``titles``: the title column's cells when the set has one."""
 
     images: torch.Tensor
     sizes: torch.Tensor
@@ -144,6 +146,9 @@ class TagSet:
     box_tag: Optional[torch.Tensor] = None
     boxes: Optional[torch.Tensor] = None
     skipped: Dict[str, int] = field(default_factory=dict)
+    untagged: int = 0
+    mined: Optional[torch.Tensor] = None
+    titles: List[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.targets.shape[0])
@@ -156,20 +161,24 @@ def tag_sets() -> List[str]:
 
 def tag_set(set: str = "clothing_co_parsing", **options: Any) -> TagSet:
     """A multi-label image set through the C++ reader (``data/tag_set.h``): ``clothing_co_parsing``
-    (../shared/data/clothing-co-parsing: tags.csv, photos/, boxes.csv) or ``csv`` (``root``: the CSV
-    file; ``path_column``, ``tags_column``, ``separator``, ``image_root``, ``boxes``); for both
-    ``min_count``, ``exclude``, ``image_size``, ``threads``, ``bad_image``. An option the set does not
-    read is an error.
+    (../shared/data/clothing-co-parsing: tags.csv, photos/, boxes.csv), ``fashion_products``
+    (../shared/data/fashion-products: attribute columns as ``column:value`` tags, ``tag_columns``;
+    words mined from titles, ``title_words``, as ``pattern:word``) or ``csv`` (``root``: the CSV
+    file; ``path_column``, ``tags_column``, ``separator``, ``tag_columns``, ``indicator_columns``,
+    ``title_column``, ``image_root``, ``boxes``); for all ``min_count``, ``exclude``, ``vocabulary``
+    (fixed; ``unknown_tag`` error | skip), ``untagged`` (keep | skip), ``image_size``, ``threads``,
+    ``bad_image``. An option the set does not read is an error.
 
     >>> s = tag_set(image_size=32, min_count=400, exclude=["skin", "hair"])
     >>> s.tags, tuple(s.targets.shape)
     (['bag', 'coat', 'dress', 'pants', 'shoes', 'skirt', 'sunglasses'], (2098, 7))
     """
-    options = {k: "" if v is None and k in ("root", "image_root", "boxes") else v for k, v in options.items()}
+    options = {k: "" if v is None and k in ("root", "image_root", "boxes", "title_column") else v
+               for k, v in options.items()}
     opts = make(_core.data.TagSetOptions, options, set=set, where="tag_set")
     r = _core.data.read_tag_set(opts)
     return TagSet(r.images, r.sizes, r.targets, list(r.tags), r.counts, list(r.paths), list(r.names),
-                  r.box_image, r.box_tag, r.boxes, dict(r.skipped))
+                  r.box_image, r.box_tag, r.boxes, dict(r.skipped), int(r.untagged), r.mined, list(r.titles))
 
 
 def class_split(labels: Any, fraction: float, seed: int = 0) -> Dict[str, torch.Tensor]:

@@ -116,6 +116,9 @@ void bind_data(py::module_& m) {
       .def_readonly("box_tag", &TagSet::box_tag)
       .def_readonly("boxes", &TagSet::boxes)
       .def_readonly("skipped", &TagSet::skipped)
+      .def_readonly("untagged", &TagSet::untagged)
+      .def_readonly("mined", &TagSet::mined)
+      .def_readonly("titles", &TagSet::titles)
       .def("__len__", &TagSet::size);
   d.def("tag_sets", &tag_sets);
   d.def("read_tag_set", &read_tag_set, py::arg("options"),

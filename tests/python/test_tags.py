@@ -168,3 +168,74 @@ def test_bad_input_is_named():
     assert missing == ["part:top"] and w[1].item() == 1.0
     r = tags.fit(x, empty, NAMES, epochs=1, batch_size=20, channels=[4], embedding_dim=4, progress="off")
     assert r.history[0]["tags_without_positives"] == 1
+
+
+# --- tag data: the reader against the files it reads ---------------------------------------------
+
+FASHION = lookalike._core.data.shared_data_dir("fashion-products")
+WORDS = ["printed", "striped", "check", "solid", "floral"]
+
+
+@pytest.mark.skipif(not FASHION, reason="fashion-products not found")
+def test_fashion_products_tags_equal_the_csv_rows():
+    import csv
+    import os
+    import re
+    s = lookalike.data.tag_set("fashion_products", image_size=16, title_words=WORDS, untagged="keep")
+    with open(os.path.join(FASHION, "styles.csv"), newline="") as f:
+        rows = {r["id"]: r for r in csv.DictReader(f)}
+    with_image = [i for i in rows if os.path.exists(os.path.join(FASHION, "images", i + ".jpg"))]
+    assert len(s) == len(with_image) and s.skipped["no image file"] == len(rows) - len(with_image)
+    cols = ["gender", "articleType", "baseColour", "season", "usage"]
+    for r in range(0, len(s), 97):  # every 97th photo
+        row = rows[s.names[r]]
+        words = set(re.findall(r"[a-z0-9\x80-\xff]+", row["productDisplayName"].lower()))
+        want = {f"{c}:{row[c].strip()}" for c in cols if row[c].strip()}
+        want |= {f"pattern:{w}" for w in WORDS if w in words}
+        got = {t for t, v in zip(s.tags, s.targets[r].tolist()) if v == 1}
+        assert got == want, s.names[r]
+        assert s.titles[r] == row["productDisplayName"]
+    assert [t for t, m in zip(s.tags, s.mined.tolist()) if m] == sorted(f"pattern:{w}" for w in WORDS)
+    with pytest.raises(ValueError, match="indicator_columns"):
+        lookalike.data.tag_set("fashion_products", indicator_columns=["x"])
+
+
+def _write_csv(tmp_path, rows, header="path,tags,colour,cute,title"):
+    cv2 = pytest.importorskip("cv2")
+    for r in rows:
+        cv2.imwrite(str(tmp_path / r.split(",")[0]), np.full((8, 8, 3), 90, np.uint8))
+    (tmp_path / "t.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
+    return str(tmp_path / "t.csv")
+
+
+def test_csv_families_indicators_vocabulary_and_untagged(tmp_path):
+    path = _write_csv(tmp_path, ["a.png,dress;bag,red,1,Floral Maxi Dress",
+                                 "b.png,,blue,0,Plain tee",
+                                 "c.png,,,0,plain",  # no tag at all
+                                 "d.png,hat,red,,Striped hat"])
+    base = dict(root=path, tag_columns=["colour"], indicator_columns=["cute"], title_column="title",
+                title_words=["floral", "Striped"], image_size=8)
+    s = lookalike.data.tag_set("csv", **base)
+    assert s.tags == ["bag", "colour:blue", "colour:red", "cute", "dress", "hat", "pattern:floral",
+                      "pattern:striped"]
+    assert s.targets[0].tolist() == [1, 0, 1, 1, 1, 0, 1, 0]
+    assert s.untagged == 1 and len(s) == 4 and s.skipped["empty colour cell"] == 1
+    assert s.mined.tolist() == [False] * 6 + [True, True]
+    skip = lookalike.data.tag_set("csv", untagged="skip", **base)
+    assert len(skip) == 3 and skip.skipped["photo without a tag"] == 1 and "c.png" not in skip.names
+    vocab = ["dress", "colour:red", "colour:green"]
+    with pytest.raises(ValueError, match="'bag', which is not in the vocabulary"):
+        lookalike.data.tag_set("csv", vocabulary=vocab, **base)
+    v = lookalike.data.tag_set("csv", vocabulary=vocab, unknown_tag="skip", **base)
+    assert v.tags == vocab and v.counts.tolist() == [1, 2, 0]  # green: in the vocabulary, on no photo
+    assert v.skipped["tag not in the vocabulary"] > 0
+    bad = _write_csv(tmp_path, ["a.png,dress,red,yes,x"])
+    with pytest.raises(ValueError, match="'cute' must be 0 or 1"):
+        lookalike.data.tag_set("csv", **dict(base, root=bad))
+    with pytest.raises(ValueError, match="one word"):
+        lookalike.data.tag_set("csv", **dict(base, title_words=["polka dot"]))
+    (tmp_path / "m.csv").write_text("path,tags\nmissing.png,dress\na.png,bag\n")
+    with pytest.raises(OSError, match="missing.png"):
+        lookalike.data.tag_set("csv", root=str(tmp_path / "m.csv"), image_size=8)
+    m = lookalike.data.tag_set("csv", root=str(tmp_path / "m.csv"), image_size=8, bad_image="skip")
+    assert m.names == ["a.png"] and m.skipped["unreadable image"] == 1

@@ -29,7 +29,7 @@ from ._tensors import as_tensor
 from .options import make
 from .train import Model, _images, make_options
 
-__all__ = ["losses", "family", "families", "known", "head_weights", "fit", "evaluate", "Tagger",
+__all__ = ["losses", "family", "families", "known", "head_weights", "fit", "fit_probe", "evaluate", "Tagger",
            "TagResult", "load"]
 
 
@@ -149,3 +149,19 @@ def evaluate(model: Any, images: Any, targets: Any, tags: Sequence[str], batch_s
     o = make(_core.train.TagHeadOptions, options, where="tags")
     return dict(_core.train.evaluate_tags(net, _images(images), _targets(targets), list(tags), o,
                                           int(batch_size), device))
+
+
+_HEAD_KEYS = ("tag_loss", "tag_pos_weight", "exclusive")
+
+
+def fit_probe(features: Any, targets: Any, tags: Sequence[str], **options: Any) -> Tuple["_core.train.TagProbe", Dict[str, float]]:
+    """A linear tag classifier on fixed features float ``[N, D]`` (pooled image features, title
+    embeddings, or both concatenated: late fusion), standardised, trained with the tag heads' loss
+    (``tag_loss``, ``tag_pos_weight``, ``exclusive``) and the probe's schedule (``epochs``, ``lr``,
+    ``weight_decay``, ``batch_size``, ``seed``). Returns (probe, {"loss", "seconds"});
+    ``probe.scores(features)`` gives float ``[N, T]``."""
+    heads = make(_core.train.TagHeadOptions, {k: v for k, v in options.items() if k in _HEAD_KEYS}, where="tags")
+    probe = make(_core.train.ProbeOptions, {k: v for k, v in options.items() if k not in _HEAD_KEYS}, where="probe")
+    p, record = _core.train.fit_tag_probe(as_tensor(features, "features", dim=2).float(), _targets(targets),
+                                          list(tags), heads, probe)
+    return p, dict(record)

@@ -8,6 +8,7 @@
 #include "bindings.h"
 #include "lookalike/train/multilabel_loss.h"
 #include "lookalike/train/tag_heads.h"
+#include "lookalike/train/tag_probe.h"
 #include "lookalike/train/tagger.h"
 #include "lookalike/train/trainer.h"
 #include "options.h"
@@ -128,6 +129,24 @@ void bind_tags(py::module_& m) {
       .def("predict", &predict_tags, py::arg("scores"), release)
       .def("save", &save_tagger, py::arg("path"), release);
   t.def("load_tagger", &load_tagger, py::arg("path"), release);
+
+  py::class_<TagProbe>(t, "TagProbe", "a linear tag classifier on fixed (standardised) features")
+      .def_readonly("weight", &TagProbe::weight)
+      .def_readonly("bias", &TagProbe::bias)
+      .def_readonly("mean", &TagProbe::mean)
+      .def_readonly("std", &TagProbe::std)
+      .def("scores", &TagProbe::scores, py::arg("features"), release);
+  t.def(
+      "fit_tag_probe",
+      [](const torch::Tensor& features, const torch::Tensor& targets,
+         const std::vector<std::string>& tags, const TagHeadOptions& heads,
+         const ProbeOptions& options) {
+        util::Record record;
+        auto probe = fit_tag_probe(features, targets, tags, heads, options, &record);
+        return py::make_tuple(probe, record);
+      },
+      py::arg("features"), py::arg("targets"), py::arg("tags"), py::arg("heads"),
+      py::arg("options"), release);
 }
 
 }  // namespace lookalike::python

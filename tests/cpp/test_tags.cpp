@@ -6,9 +6,11 @@
 #include <cmath>
 
 #include "lookalike/error.h"
+#include "lookalike/eval/average_precision.h"
 #include "lookalike/eval/multilabel.h"
 #include "lookalike/eval/thresholds.h"
 #include "lookalike/train/tag_heads.h"
+#include "lookalike/train/tag_probe.h"
 #include "lookalike/train/tagger.h"
 #include "lookalike/train/trainer.h"
 #include "lookalike/util/files.h"
@@ -224,4 +226,34 @@ TEST(TagTraining, OptionsThatDoNotApplyAreErrors) {
   // tag options on a set with single labels
   data::Dataset labelled{tags.images, torch::zeros({64}, torch::kLong)};
   EXPECT_THROW(train::Trainer(o).fit(labelled), InvalidArgument);
+}
+
+TEST(TagProbe, LearnsPlantedFeaturesAndIgnoresFeatureScale) {
+  // 3 features; tag "x:a" iff feature 0 > 0, family "c" exclusive: c:lo iff feature 1 < 0
+  auto g = torch::make_generator<at::CPUGeneratorImpl>(2);
+  auto f = torch::randn({400, 3}, g);
+  auto targets = torch::stack({f.select(1, 0).gt(0), f.select(1, 1).lt(0), f.select(1, 1).ge(0)}, 1)
+                     .to(torch::kFloat);
+  const std::vector<std::string> names = {"x:a", "c:lo", "c:hi"};
+  train::TagHeadOptions heads;
+  heads.exclusive = {"c"};
+  train::ProbeOptions o;
+  o.epochs = 200;
+  o.lr = 0.05;
+  util::Record record;
+  auto probe = train::fit_tag_probe(f, targets, names, heads, o, &record);
+  auto scores = probe.scores(f);
+  EXPECT_GT(eval::mean_average_precision(scores, targets).at("macro"), 0.99);
+  EXPECT_TRUE(torch::allclose(scores.slice(1, 1, 3).sum(1), torch::ones({400}), 1e-5, 1e-5));
+  EXPECT_GT(record.at("seconds"), 0.0);
+  // standardised features: scaling a feature changes nothing
+  auto scaled = f.clone();
+  scaled.select(1, 2).mul_(1000);
+  auto again = train::fit_tag_probe(scaled, targets, names, heads, o);
+  EXPECT_TRUE(torch::allclose(again.scores(scaled), scores, 1e-4, 1e-4));
+  auto bad = f.clone();
+  bad[0][0] = NAN;
+  EXPECT_THROW(train::fit_tag_probe(bad, targets, names, heads, o), InvalidArgument);
+  o.loss.name = "asl";  // the heads own the loss
+  EXPECT_THROW(train::fit_tag_probe(f, targets, names, heads, o), InvalidArgument);
 }

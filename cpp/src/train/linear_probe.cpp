@@ -1,6 +1,7 @@
 #include "lookalike/train/linear_probe.h"
 
 #include <chrono>
+#include <functional>
 
 #include <torch/torch.h>
 
@@ -8,6 +9,7 @@
 #include "lookalike/util/cpu_cache.h"
 #include "lookalike/util/device.h"
 #include "lookalike/util/rng.h"
+#include "train_linear.h"
 
 namespace lookalike::train {
 namespace {
@@ -32,6 +34,44 @@ bool check_targets(const torch::Tensor& targets, int64_t n, int64_t k) {
 }
 
 }  // namespace
+
+namespace detail {
+
+double train_linear(const torch::Tensor& x, torch::Tensor weight, torch::Tensor bias,
+                    const ProbeOptions& options, const LinearLoss& loss_of) {
+  {
+    torch::NoGradGuard no_grad;
+    weight.zero_();
+    bias.zero_();
+  }
+  std::vector<torch::Tensor> params = {weight, bias};
+  for (auto& p : params) p.set_requires_grad(true);
+  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.lr));
+  const int64_t n = x.size(0);
+  const int64_t batch = options.batch_size > 0 ? std::min(options.batch_size, n) : n;
+  const auto device = x.device();
+  double last = 0.0;
+  torch::AutoGradMode grad(true);
+  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    torch::Tensor order =
+        batch < n ? torch::tensor(util::permutation(n, util::mix_seed(options.seed, epoch)))
+                  : torch::arange(n);
+    double sum = 0.0;
+    for (int64_t s = 0; s < n; s += batch) {
+      const auto rows = order.slice(0, s, std::min(n, s + batch)).to(device);
+      auto loss = loss_of(torch::addmm(bias, x.index_select(0, rows), weight.t()), rows);
+      auto total = loss + 0.5 * options.weight_decay * weight.pow(2).sum();
+      optimizer.zero_grad();
+      total.backward();
+      optimizer.step();
+      sum += loss.item<double>() * static_cast<double>(rows.size(0));
+    }
+    last = sum / static_cast<double>(n);
+  }
+  return last;
+}
+
+}  // namespace detail
 
 void validate(const ProbeOptions& options) {
   make_multilabel_loss(options.loss);  // a known name, valid parameters
@@ -106,38 +146,12 @@ util::Record fit_linear_probe(models::Net& net, const torch::Tensor& features,
     pos_weight = ((n - pos) / pos.clamp_min(1)).clamp_min(1);
   }
   auto weight = classifier->weight, bias = classifier->bias;
-  {
-    // a convex problem started from zero: the result depends on the data and options alone,
-    // not on what the classifier held before (a probe refitted on another fold starts afresh)
-    torch::NoGradGuard no_grad;
-    weight.zero_();
-    bias.zero_();
-  }
-  std::vector<torch::Tensor> params = {weight, bias};
-  for (auto& p : params) p.set_requires_grad(true);
-  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.lr));
-  const int64_t batch = options.batch_size > 0 ? std::min(options.batch_size, n) : n;
-  double last = 0.0;
-  torch::AutoGradMode grad(true);
-  for (int epoch = 0; epoch < options.epochs; ++epoch) {
-    torch::Tensor order =
-        batch < n ? torch::tensor(util::permutation(n, util::mix_seed(options.seed, epoch)))
-                  : torch::arange(n);
-    double sum = 0.0;
-    for (int64_t s = 0; s < n; s += batch) {
-      const auto rows = order.slice(0, s, std::min(n, s + batch)).to(device);
-      auto logits = torch::addmm(bias, x.index_select(0, rows), weight.t());
-      auto target = y.index_select(0, rows);
-      auto loss = multi ? multi_loss->forward(logits, target, pos_weight)
-                        : torch::cross_entropy_loss(logits, target);
-      auto total = loss + 0.5 * options.weight_decay * weight.pow(2).sum();
-      optimizer.zero_grad();
-      total.backward();
-      optimizer.step();
-      sum += loss.item<double>() * static_cast<double>(rows.size(0));
-    }
-    last = sum / static_cast<double>(n);
-  }
+  const double last = detail::train_linear(
+      x, weight, bias, options, [&](const torch::Tensor& logits, const torch::Tensor& rows) {
+        const auto target = y.index_select(0, rows);
+        return multi ? multi_loss->forward(logits, target, pos_weight)
+                     : torch::cross_entropy_loss(logits, target);
+      });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return {{"loss", last}, {"epochs", options.epochs}, {"seconds", seconds}};

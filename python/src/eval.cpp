@@ -1,5 +1,7 @@
 #include <pybind11/stl.h>
 
+#include <optional>
+
 #include "bindings.h"
 #include "lookalike/eval/accuracy.h"
 #include "lookalike/eval/average_precision.h"
@@ -42,13 +44,22 @@ void bind_eval(py::module_& m) {
   e.def("average_precision", &eval::average_precision, py::arg("scores"), py::arg("targets"),
         "AP of scores [N] against 0/1 targets [N] (scikit-learn's average_precision_score); NaN "
         "without a positive");
-  e.def("average_precision_per_column", &eval::average_precision_per_column, py::arg("scores"),
-        py::arg("targets"), py::arg("known") = torch::Tensor(),
-        "per-column AP of scores [N, K] against targets [N, K] (known bool [N, K]: the entries "
-        "counted): float [K]");
-  e.def("mean_average_precision", &eval::mean_average_precision, py::arg("scores"),
-        py::arg("targets"), py::arg("known") = torch::Tensor(),
-        "{macro, micro, columns} mAP of scores [N, K] against targets");
+  using OptTensor = std::optional<torch::Tensor>;
+  e.def(
+      "average_precision_per_column",
+      [](const torch::Tensor& s, const torch::Tensor& t, OptTensor known) {
+        return eval::average_precision_per_column(s, t, known.value_or(torch::Tensor()));
+      },
+      py::arg("scores"), py::arg("targets"), py::arg("known") = py::none(),
+      "per-column AP of scores [N, K] against targets [N, K] (known bool [N, K]: the entries "
+      "counted): float [K]");
+  e.def(
+      "mean_average_precision",
+      [](const torch::Tensor& s, const torch::Tensor& t, OptTensor known) {
+        return eval::mean_average_precision(s, t, known.value_or(torch::Tensor()));
+      },
+      py::arg("scores"), py::arg("targets"), py::arg("known") = py::none(),
+      "{macro, micro, columns} mAP of scores [N, K] against targets");
   e.def("f1_per_column", &eval::f1_per_column, py::arg("predictions"), py::arg("targets"));
   e.def("f1_scores", &eval::f1_scores, py::arg("predictions"), py::arg("targets"));
   e.def("precision_at_k", &eval::precision_at_k, py::arg("scores"), py::arg("targets"),

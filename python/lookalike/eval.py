@@ -235,3 +235,25 @@ def choose_thresholds(scores: Any, targets: Any, **options: Any) -> Dict[str, to
                                              as_tensor(targets, "targets", dim=2), o))
 
 
+def precision_recall_curve(scores: Any, targets: Any) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(precision, recall, threshold) float ``[P]``: one point per distinct score, highest first
+    (scikit-learn's ``precision_recall_curve`` reversed, without its final (1, 0) point)."""
+    return tuple(_core.eval.precision_recall_curve(as_tensor(scores, "scores", dim=1).float(),
+                                                   as_tensor(targets, "targets", dim=1)))
+
+
+def group_mean(values: Any, groups: Any, g: int) -> torch.Tensor:
+    """float ``[G]``: the mean of values ``[T]`` per group (groups int64 ``[T]`` in [0, G), -1: none;
+    NaN skipped)."""
+    return _core.eval.group_mean(as_tensor(values, "values", dim=1).float(), as_tensor(groups, "groups", torch.int64, 1),
+                                 int(g))
+
+
+def summarise_curves(positives: Any, ap: Any, groups: Any, g: int, target: float) -> Dict[str, torch.Tensor]:
+    """Per-tag learning curves (positives and AP float ``[F, T]`` at F training sizes) by group:
+    ``group_ap``, ``group_positives`` ``[G, F]``, ``tag_needed`` ``[T]`` (positives to reach
+    ``target`` AP, interpolated in log(1 + positives); NaN: never), ``group_needed``,
+    ``group_reached`` ``[G]``."""
+    return dict(_core.eval.summarise_curves(as_tensor(positives, "positives", dim=2).float(),
+                                            as_tensor(ap, "ap", dim=2).float(),
+                                            as_tensor(groups, "groups", torch.int64, 1), int(g), float(target)))

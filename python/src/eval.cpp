@@ -5,6 +5,7 @@
 #include "bindings.h"
 #include "lookalike/eval/accuracy.h"
 #include "lookalike/eval/average_precision.h"
+#include "lookalike/eval/learning_curve.h"
 #include "lookalike/eval/metric.h"
 #include "lookalike/eval/multilabel.h"
 #include "lookalike/eval/prf.h"
@@ -67,6 +68,26 @@ void bind_eval(py::module_& m) {
   e.def("coverage_error", &eval::coverage_error, py::arg("scores"), py::arg("targets"));
   e.def("apply_thresholds", &eval::apply_thresholds, py::arg("scores"), py::arg("thresholds"));
   bind_options<eval::ThresholdOptions>(e, "ThresholdOptions");
+  e.def(
+      "precision_recall_curve",
+      [](const torch::Tensor& scores, const torch::Tensor& targets) {
+        auto c = eval::precision_recall_curve(scores, targets);
+        return py::make_tuple(c.precision, c.recall, c.threshold);
+      },
+      py::arg("scores"), py::arg("targets"));
+  e.def("group_mean", &eval::group_mean, py::arg("values"), py::arg("groups"), py::arg("g"));
+  e.def(
+      "summarise_curves",
+      [](const torch::Tensor& positives, const torch::Tensor& ap, const torch::Tensor& groups,
+         int64_t g, double target) {
+        auto c = eval::summarise_curves(positives, ap, groups, g, target);
+        return std::map<std::string, torch::Tensor>{{"group_ap", c.group_ap},
+                                                    {"group_positives", c.group_positives},
+                                                    {"tag_needed", c.tag_needed},
+                                                    {"group_needed", c.group_needed},
+                                                    {"group_reached", c.group_reached}};
+      },
+      py::arg("positives"), py::arg("ap"), py::arg("groups"), py::arg("g"), py::arg("target"));
   e.def(
       "choose_thresholds",
       [](const torch::Tensor& scores, const torch::Tensor& targets,

@@ -7,6 +7,7 @@
 
 #include "lookalike/error.h"
 #include "lookalike/eval/average_precision.h"
+#include "lookalike/eval/learning_curve.h"
 #include "lookalike/eval/multilabel.h"
 #include "lookalike/eval/thresholds.h"
 #include "lookalike/train/tag_heads.h"
@@ -256,4 +257,27 @@ TEST(TagProbe, LearnsPlantedFeaturesAndIgnoresFeatureScale) {
   EXPECT_THROW(train::fit_tag_probe(bad, targets, names, heads, o), InvalidArgument);
   o.loss.name = "asl";  // the heads own the loss
   EXPECT_THROW(train::fit_tag_probe(f, targets, names, heads, o), InvalidArgument);
+}
+
+TEST(LearningCurves, HandMadeSummary) {
+  // two tags in group 0, one in group 1, one in none; three training sizes
+  auto positives =
+      torch::tensor({{1.f, 3.f, 2.f, 5.f}, {3.f, 15.f, 8.f, 9.f}, {7.f, 63.f, 20.f, 9.f}});
+  auto ap =
+      torch::tensor({{0.2f, 0.6f, 0.1f, 0.f}, {0.4f, 0.8f, NAN, 0.f}, {0.6f, 0.9f, 0.3f, 0.f}});
+  auto groups = torch::tensor({0L, 0L, 1L, -1L});
+  auto s = eval::summarise_curves(positives, ap, groups, 2, 0.5);
+  EXPECT_NEAR(s.group_ap[0][0].item<double>(), 0.4, 1e-6);
+  EXPECT_TRUE(std::isnan(s.group_ap[1][1].item<double>()));
+  EXPECT_NEAR(s.group_positives[0][1].item<double>(), 9.0, 1e-6);  // median of 3 and 15
+  // tag 0 crosses 0.5 halfway between log(1 + 3) and log(1 + 7): exp(0.5 log 4 + 0.5 log 8) - 1
+  EXPECT_NEAR(s.tag_needed[0].item<double>(), std::sqrt(32.0) - 1, 1e-4);
+  EXPECT_NEAR(s.tag_needed[1].item<double>(), 3.0, 1e-6);  // at target from its first point
+  EXPECT_TRUE(std::isnan(s.tag_needed[2].item<double>()));
+  EXPECT_NEAR(s.group_needed[0].item<double>(), 0.5 * (std::sqrt(32.0) - 1 + 3), 1e-4);
+  EXPECT_NEAR(s.group_reached[0].item<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(s.group_reached[1].item<double>(), 0.0, 1e-6);
+  EXPECT_THROW(eval::summarise_curves(positives.flip(0), ap, groups, 2, 0.5), InvalidArgument);
+  EXPECT_THROW(eval::summarise_curves(positives, ap, torch::tensor({0L, 0L, 2L, -1L}), 2, 0.5),
+               InvalidArgument);
 }

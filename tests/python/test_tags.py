@@ -239,3 +239,15 @@ def test_csv_families_indicators_vocabulary_and_untagged(tmp_path):
         lookalike.data.tag_set("csv", root=str(tmp_path / "m.csv"), image_size=8)
     m = lookalike.data.tag_set("csv", root=str(tmp_path / "m.csv"), image_size=8, bad_image="skip")
     assert m.names == ["a.png"] and m.skipped["unreadable image"] == 1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_precision_recall_curve_equals_sklearn(seed):
+    scores, targets = _random_case(seed)
+    s, y = scores[:, 1], targets[:, 1]
+    p, r, t = ev.precision_recall_curve(s, y)
+    sp, sr, st = metrics.precision_recall_curve(y.numpy(), s.numpy())
+    m = len(st)  # scikit-learn 1.2 stops at full recall; ours goes on to the lowest score
+    np.testing.assert_allclose(p[:m].numpy(), sp[:-1][::-1], atol=1e-6)
+    np.testing.assert_allclose(r[:m].numpy(), sr[:-1][::-1], atol=1e-6)
+    np.testing.assert_allclose(t[:m].numpy(), st[::-1], atol=1e-6)

@@ -17,23 +17,40 @@ struct Choice {
   bool fallback;
 };
 
+// The operating points of one column (scores float [N], 0/1 targets [N], a positive among them):
+// one per distinct score, highest first; `at` the position of its last photo in score order.
+struct Points {
+  torch::Tensor scores, at, tp, predicted, precision, recall, f1;
+};
+
+Points points_of(const torch::Tensor& scores, const torch::Tensor& targets, double positives) {
+  const auto y = targets.to(torch::kDouble);
+  const auto sorted = scores.to(torch::kFloat).sort(/*stable=*/true, 0, /*descending=*/true);
+  Points p;
+  p.scores = std::get<0>(sorted).contiguous();
+  const auto tp = y.index_select(0, std::get<1>(sorted)).cumsum(0);
+  const int64_t n = p.scores.size(0);
+  auto last = torch::ones({n}, torch::kBool);  // the end of each run of tied scores
+  if (n > 1) last.slice(0, 0, n - 1).copy_(p.scores.slice(0, 0, n - 1) != p.scores.slice(0, 1, n));
+  p.at = last.nonzero().view({-1});
+  p.tp = tp.index_select(0, p.at);
+  p.predicted = (p.at + 1).to(torch::kDouble);
+  p.precision = p.tp / p.predicted;
+  p.recall = p.tp / positives;
+  p.f1 = 2 * p.tp / (p.predicted + positives);
+  return p;
+}
+
 // One column: scores float [N] and 0/1 targets [N].
 Choice choose(const torch::Tensor& scores, const torch::Tensor& targets,
               const ThresholdOptions& o) {
-  const auto y = targets.to(torch::kDouble);
-  const double positives = y.sum().item<double>();
+  const double positives = targets.to(torch::kDouble).sum().item<double>();
   if (positives <= 0) return {static_cast<float>(o.fallback), 0, 0, 0, true};
-  const auto sorted = scores.to(torch::kFloat).sort(/*stable=*/true, 0, /*descending=*/true);
-  const auto s = std::get<0>(sorted).contiguous();
-  const auto tp = y.index_select(0, std::get<1>(sorted)).cumsum(0);
+  const auto pts = points_of(scores, targets, positives);
+  const auto& s = pts.scores;
+  const auto& ends = pts.at;
+  const auto &precision = pts.precision, &recall = pts.recall, &f1 = pts.f1;
   const int64_t n = s.size(0);
-  auto last = torch::ones({n}, torch::kBool);  // the end of each run of tied scores
-  if (n > 1) last.slice(0, 0, n - 1).copy_(s.slice(0, 0, n - 1) != s.slice(0, 1, n));
-  const auto ends = last.nonzero().view({-1});
-  const auto tps = tp.index_select(0, ends);
-  const auto predicted = (ends + 1).to(torch::kDouble);
-  const auto precision = tps / predicted, recall = tps / positives;
-  const auto f1 = 2 * tps / (predicted + positives);
   int64_t pick = -1;
   if (o.rule == "f1") {
     pick = f1.argmax().item<int64_t>();  // the first maximum: the highest threshold
@@ -55,6 +72,15 @@ Choice choose(const torch::Tensor& scores, const torch::Tensor& targets,
 }
 
 }  // namespace
+
+PrCurve precision_recall_curve(const torch::Tensor& scores, const torch::Tensor& targets) {
+  check_scores_targets(scores, targets, 1, "precision_recall_curve");
+  const double positives = targets.to(torch::kDouble).sum().item<double>();
+  LOOKALIKE_CHECK_ARG(positives > 0, "precision_recall_curve: no positive target");
+  const auto p = points_of(scores, targets, positives);
+  return {p.precision.to(torch::kFloat), p.recall.to(torch::kFloat),
+          p.scores.index_select(0, p.at)};
+}
 
 void validate(const ThresholdOptions& o) {
   LOOKALIKE_CHECK_ARG(o.rule == "f1" || o.rule == "precision",

@@ -35,4 +35,12 @@ struct Thresholds {
 Thresholds choose_thresholds(const torch::Tensor& scores, const torch::Tensor& targets,
                              const ThresholdOptions& options = {});
 
+/// The precision-recall curve of scores float [N] against 0/1 targets [N] (at least one
+/// positive), as scikit-learn's precision_recall_curve without its final (1, 0) point: one point
+/// per distinct score, highest first; precision, recall, threshold float [P].
+struct PrCurve {
+  torch::Tensor precision, recall, threshold;
+};
+PrCurve precision_recall_curve(const torch::Tensor& scores, const torch::Tensor& targets);
+
 }  // namespace lookalike::eval

@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 BUILD   := build/py311
 export OMP_NUM_THREADS ?= $(shell nproc)
 
-.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search visual-search-fashion local-rerank local-rerank-fashion localisation format clean
+.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search visual-search-fashion local-rerank local-rerank-fashion localisation tags tags-fashion format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -54,6 +54,16 @@ local-rerank-fashion: bootstrap
 ## (GT-known, MaxBoxAcc, per tag; results/localisation_ccp/report.md)
 localisation: bootstrap
 	$(PY) -m lookalike run experiments/localisation_ccp.yaml
+
+## make tags: garment tags of clothing-co-parsing: BCE vs ASL, pretrained vs scratch, per-tag
+## thresholds, learning curves (results/tags_ccp/report.md)
+tags: bootstrap
+	$(PY) -m lookalike run experiments/tags_ccp.yaml
+
+## make tags-fashion: attribute, usage/season and title-word tags of fashion-products, plus image vs
+## title vs fused probes per family (results/tags_fashion/report.md)
+tags-fashion: bootstrap
+	$(PY) -m lookalike run experiments/tags_fashion.yaml
 
 dedup-amazon: bootstrap
 	$(PY) -m lookalike run experiments/dedup_amazon_google.yaml

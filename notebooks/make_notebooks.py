@@ -324,6 +324,65 @@ LOCALISE = [
 ]
 
 
+TAGS = [
+    new_markdown_cell(
+        "# 06 · Style and attribute tags\n\n"
+        "A photo gets any number of tags: concrete ones (article type, colour), abstract ones (usage, season) "
+        "and pattern words mined from the seller's title. The `tags` study fine-tunes the ImageNet MobileNetV2 "
+        "with one output per tag (the C++ Trainer's tag heads: a sigmoid per multi-label tag, a softmax per "
+        "exclusive family), BCE vs ASL side by side, pretrained vs scratch, picks each tag's threshold on "
+        "validation, draws per-tag learning curves and compares image, title and fused probes per family. "
+        "`LOOKALIKE_SMALL=1` shrinks the run (CI); the full runs are `make tags` (clothing-co-parsing) and "
+        "`make tags-fashion` (fashion-products)."),
+    new_code_cell(
+        "import os, tempfile\n"
+        "from pathlib import Path\n"
+        "import pandas as pd\n"
+        "import torch\n"
+        "from lookalike import data, runner, tags\n"
+        "from lookalike import eval as ev\n\n"
+        "SMALL = os.environ.get('LOOKALIKE_SMALL') == '1'\n"
+        "EXP = Path('..') / 'experiments'\n"
+        "small = ['data.image_size=64', 'max_photos=240', 'train.epochs=1', 'curves.fractions=[0.5]',\n"
+        "         'fusion.text.epochs=1', 'fusion.probe.epochs=30', 'examples=4'] if SMALL else []\n"
+        "out = Path(tempfile.mkdtemp()) / 'tags' if SMALL else Path('..') / 'results' / 'tags_fashion'"),
+    new_code_cell(
+        "m = runner.run(str(EXP / 'tags_fashion.yaml'), small, out=str(out))\n"
+        "print(m['sizes']['photos'], 'photos,', m['sizes']['tags'], 'tags')\n"
+        "cols = ['map_macro', 'map_micro', 'f1_macro', 'f1_micro', 'precision_at_1', 'coverage']\n"
+        "pd.DataFrame(m['runs']).T[cols]"),
+    new_code_cell("pd.DataFrame({run: r['family_map'] for run, r in m['runs'].items()})"),
+    new_code_cell(
+        "f = m['fusion']\n"
+        "pd.DataFrame({k: f[k]['family_map'] for k in ('image', 'title', 'fused')}).dropna()"),
+    new_code_cell(
+        "c = m['curves']\n"
+        "pd.DataFrame({g: v['map'] for g, v in c['groups'].items()}, index=c['photos'])"),
+    new_code_cell("pd.DataFrame(m['per_tag']).set_index('tag').sort_values('train_positives', ascending=False).head(12)"),
+    new_markdown_cell(
+        "## Your own tags, by hand\n\n"
+        "Any CSV with a path column and tags (a `;`-separated column, attribute columns as `column:value`, 0/1 "
+        "columns, or words mined from a title column) goes through the same reader. Here: a few catalogue photos "
+        "tagged from their titles, trained, thresholds chosen on validation, saved with the model."),
+    new_code_cell(
+        "s = data.tag_set('fashion_products', image_size=64, tag_columns=['usage'], min_count=30,\n"
+        "                 title_words=['solid', 'printed', 'striped'])\n"
+        "rows = torch.arange(0, len(s), 20 if SMALL else 4)\n"
+        "half = len(rows) // 2\n"
+        "r = tags.fit(s.images[rows[:half]], s.targets[rows[:half]], s.tags, exclusive=['usage'],\n"
+        "             tag_loss={'name': 'asl'}, backbone='mobilenet_v2',\n"
+        "             weights='{pretrained}/mobilenet_v2_1.0_224_quant.tflite', embedding_dim=0,\n"
+        "             freeze_stages=-1, epochs=2 if SMALL else 5, progress='off')\n"
+        "val = rows[half:]\n"
+        "scores = r.tagger.scores(s.images[val])\n"
+        "chosen = r.tagger.fit_thresholds(scores, s.targets[val], rule='f1')\n"
+        "path = Path(tempfile.mkdtemp()) / 'tagger.pt'\n"
+        "r.tagger.save(str(path))\n"
+        "again = tags.load(str(path))\n"
+        "pd.DataFrame({'threshold': again.thresholds, 'val F1': chosen['f1'], 'mined': s.mined}, index=s.tags)"),
+]
+
+
 def main() -> None:
     meta = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     nbformat.write(new_notebook(cells=FMNIST, metadata=meta), HERE / "01_fmnist_baseline.ipynb")
@@ -331,6 +390,7 @@ def main() -> None:
     nbformat.write(new_notebook(cells=DEDUP, metadata=meta), HERE / "03_duplicate_recall_study.ipynb")
     nbformat.write(new_notebook(cells=VISUAL, metadata=meta), HERE / "04_visual_search.ipynb")
     nbformat.write(new_notebook(cells=LOCAL, metadata=meta), HERE / "05_local_matching.ipynb")
+    nbformat.write(new_notebook(cells=TAGS, metadata=meta), HERE / "06_style_tags.ipynb")
     nbformat.write(new_notebook(cells=LOCALISE, metadata=meta), HERE / "07_localisation.ipynb")
 
 

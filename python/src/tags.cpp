@@ -142,11 +142,15 @@ void bind_tags(py::module_& m) {
          const std::vector<std::string>& tags, const TagHeadOptions& heads,
          const ProbeOptions& options) {
         util::Record record;
-        auto probe = fit_tag_probe(features, targets, tags, heads, options, &record);
+        TagProbe probe;
+        {
+          py::gil_scoped_release release;
+          probe = fit_tag_probe(features, targets, tags, heads, options, &record);
+        }
         return py::make_tuple(probe, record);
       },
       py::arg("features"), py::arg("targets"), py::arg("tags"), py::arg("heads"),
-      py::arg("options"), release);
+      py::arg("options"));
 }
 
 }  // namespace lookalike::python

@@ -9,10 +9,11 @@ from .fmnist_baseline import FmnistBaseline
 from .local_rerank import LocalRerank
 from .localisation import Localisation
 from .noisy_labels import NoisyLabels
+from .tags import Tags
 from .visual_search import VisualSearch
 
 STUDIES: Dict[str, Study] = {s.name: s for s in (DedupRecall(), FmnistBaseline(), LocalRerank(), Localisation(), NoisyLabels(),
-                                                  VisualSearch())}
+                                                  Tags(), VisualSearch())}
 
 __all__ = ["Output", "RecallStudy", "STUDIES", "Study", "get", "subset"]
 

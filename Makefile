@@ -92,6 +92,7 @@ test-full: bootstrap
 bench: bootstrap
 	$(PY) experiments/benchmarks/train_throughput.py --json results/bench/train_throughput.json
 	$(PY) experiments/benchmarks/metric_learning_throughput.py --json results/bench/metric_learning_throughput.json
+	$(PY) experiments/benchmarks/tag_train_throughput.py --json results/bench/tag_train_throughput.json
 	$(PY) experiments/benchmarks/embed_throughput.py --limit 640 --reps 2 --json results/bench/embed_throughput.json
 	$(PY) experiments/benchmarks/verify_throughput.py --json results/bench/verify_throughput.json
 	$(PY) experiments/benchmarks/localise_throughput.py --json results/bench/localise_throughput.json

@@ -170,10 +170,11 @@ def ms_loss(x, pos, neg, alpha=2.0, beta=50.0, base=0.5):
 
 
 def python_train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor, steps: int,
-                 batch_size: int, lr: float, loss: str = "cross_entropy") -> float:
+                 batch_size: int, lr: float, loss="cross_entropy") -> float:
     """A plain Python loop: Adam, per-step cosine learning rate, `steps` batches of `order`;
-    loss "cross_entropy" (the classifier's logits) or "multi_similarity" (mined embeddings).
-    Returns images/s."""
+    loss "cross_entropy" (the classifier's logits), "multi_similarity" (mined embeddings) or a
+    callable (logits, targets of the batch) -> loss (y may then be any per-row targets, e.g. 0/1
+    tags [N, T]). Returns images/s."""
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
     t0 = time.perf_counter()
     seen = 0
@@ -184,7 +185,9 @@ def python_train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, order: torc
         xb = x.index_select(0, idx).float().div_(255)
         yb = y.index_select(0, idx)
         logits, emb = model(xb)
-        if loss == "cross_entropy":
+        if callable(loss):
+            value = loss(logits, yb)
+        elif loss == "cross_entropy":
             value = nn.functional.cross_entropy(logits, yb)
         else:
             value = ms_loss(emb, *ms_miner(emb, yb))

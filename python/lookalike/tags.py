@@ -29,7 +29,7 @@ from ._tensors import as_tensor
 from .options import make
 from .train import Model, _images, make_options
 
-__all__ = ["losses", "family", "families", "known", "head_weights", "fit", "fit_probe", "evaluate", "Tagger",
+__all__ = ["losses", "family", "families", "known", "head_weights", "fit", "fit_probe", "evaluate", "rerank", "share_at_k", "Tagger",
            "TagResult", "load"]
 
 
@@ -165,3 +165,25 @@ def fit_probe(features: Any, targets: Any, tags: Sequence[str], **options: Any) 
     p, record = _core.train.fit_tag_probe(as_tensor(features, "features", dim=2).float(), _targets(targets),
                                           list(tags), heads, probe)
     return p, dict(record)
+
+
+def rerank(candidates: Any, similarities: Any, tag_scores: Any, thresholds: Any, wanted: Any,
+           **options: Any) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Tag-aware search ("like this photo, with tag T"): a visual search's candidates int64 ``[Q, C]``
+    (gallery rows, -1: none) and similarities ``[Q, C]`` filtered (``mode="filter"``: the wanted
+    tag's score >= its threshold) or re-ranked (``mode="rerank"``: similarity + ``weight`` x tag
+    score) by the gallery's tag scores ``[G, T]``; ``wanted`` int64 ``[Q]``. Returns (ids, scores)
+    ``[Q, k]``, -1 / NaN padded."""
+    o = make(_core.index.TagRerankOptions, options, where="rerank")
+    return _core.index.tag_rerank(as_tensor(candidates, "candidates", torch.int64, 2),
+                                  as_tensor(similarities, "similarities", dim=2).float(),
+                                  as_tensor(tag_scores, "tag_scores", dim=2).float(),
+                                  as_tensor(thresholds, "thresholds", dim=1).float(),
+                                  as_tensor(wanted, "wanted", torch.int64, 1), o)
+
+
+def share_at_k(ids: Any, targets: Any, wanted: Any) -> float:
+    """Mean share of each query's results ``[Q, k]`` whose targets ``[G, T]`` carry its wanted tag
+    (int64 ``[Q]``; -1: the query is not counted)."""
+    return float(_core.index.tag_share_at_k(as_tensor(ids, "ids", torch.int64, 2), _targets(targets),
+                                            as_tensor(wanted, "wanted", torch.int64, 1)))

@@ -1,6 +1,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "lookalike/index/tag_rerank.h"
 #include "lookalike/index/vector_index.h"
 #include "options.h"
 
@@ -13,6 +14,13 @@ void bind_index(py::module_& m) {
   bind_options<index::IndexOptions>(x, "IndexOptions", "a vector index");
   bind_options<index::SearchParams>(x, "SearchParams", "search-time parameters");
   bind_options<index::ClusterOptions>(x, "ClusterOptions", "threshold clustering");
+  bind_options<index::TagRerankOptions>(x, "TagRerankOptions", "tag-aware search");
+  x.def("tag_rerank", &index::tag_rerank, py::arg("candidates"), py::arg("similarities"),
+        py::arg("tag_scores"), py::arg("thresholds"), py::arg("wanted"),
+        py::arg("options") = index::TagRerankOptions(), py::call_guard<py::gil_scoped_release>(),
+        "(ids [Q, k], scores [Q, k]): candidates filtered or re-ranked by the wanted tag's score");
+  x.def("tag_share_at_k", &index::tag_share_at_k, py::arg("ids"), py::arg("targets"),
+        py::arg("wanted"), py::call_guard<py::gil_scoped_release>());
   py::class_<index::UpdateLog>(x, "UpdateLog")
       .def(py::init<>())
       .def("add", &index::UpdateLog::add, py::arg("vectors"), py::arg("ids"), release)

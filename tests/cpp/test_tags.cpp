@@ -10,6 +10,7 @@
 #include "lookalike/eval/learning_curve.h"
 #include "lookalike/eval/multilabel.h"
 #include "lookalike/eval/thresholds.h"
+#include "lookalike/index/tag_rerank.h"
 #include "lookalike/train/tag_heads.h"
 #include "lookalike/train/tag_probe.h"
 #include "lookalike/train/tagger.h"
@@ -280,4 +281,33 @@ TEST(LearningCurves, HandMadeSummary) {
   EXPECT_THROW(eval::summarise_curves(positives.flip(0), ap, groups, 2, 0.5), InvalidArgument);
   EXPECT_THROW(eval::summarise_curves(positives, ap, torch::tensor({0L, 0L, 2L, -1L}), 2, 0.5),
                InvalidArgument);
+}
+
+TEST(TagRerank, FilterAndRerankHandMade) {
+  // one query, four candidates in visual order 2, 0, 3, 1 (similarities 0.9 .. 0.6)
+  auto candidates = torch::tensor({{2L, 0L, 3L, 1L}});
+  auto sims = torch::tensor({{0.9f, 0.8f, 0.7f, 0.6f}});
+  auto scores =
+      torch::tensor({{0.1f, 0.9f}, {0.8f, 0.2f}, {0.3f, 0.1f}, {0.5f, 0.6f}});  // [G=4, T=2]
+  auto thresholds = torch::tensor({0.4f, 0.5f});
+  auto wanted = torch::tensor({0L});
+  index::TagRerankOptions o;
+  o.k = 3;
+  o.mode = "filter";  // tag 0 at >= 0.4: rows 1 (0.8) and 3 (0.5), in visual order 3, 1
+  auto [ids, s] = index::tag_rerank(candidates, sims, scores, thresholds, wanted, o);
+  EXPECT_TRUE(torch::equal(ids, torch::tensor({{3L, 1L, -1L}})));
+  EXPECT_TRUE(std::isnan(s[0][2].item<float>()));
+  o.mode = "rerank";  // 0.9+0.3, 0.8+0.1, 0.7+0.5, 0.6+0.8: rows 1 (1.4), 2 (1.2, first), 3 (1.2)
+  auto [rr, rs] = index::tag_rerank(candidates, sims, scores, thresholds, wanted, o);
+  EXPECT_TRUE(torch::equal(rr, torch::tensor({{1L, 2L, 3L}})));
+  EXPECT_NEAR(rs[0][0].item<double>(), 1.4, 1e-6);
+  // share at k: tag 0 carried by rows 1 and 3
+  auto targets = torch::tensor({{0.f, 1.f}, {1.f, 0.f}, {0.f, 0.f}, {1.f, 1.f}});
+  EXPECT_NEAR(index::tag_share_at_k(rr, targets, wanted), 2.0 / 3.0, 1e-9);
+  EXPECT_NEAR(index::tag_share_at_k(ids, targets, wanted), 2.0 / 3.0, 1e-9);  // the -1 slot: no
+  EXPECT_TRUE(std::isnan(index::tag_share_at_k(ids, targets, torch::tensor({-1L}))));
+  EXPECT_THROW(index::tag_rerank(candidates, sims, scores, thresholds, torch::tensor({2L}), o),
+               InvalidArgument);
+  o.mode = "boost";
+  EXPECT_THROW(index::tag_rerank(candidates, sims, scores, thresholds, wanted, o), InvalidArgument);
 }

@@ -48,7 +48,8 @@ def test_tiny_ccp_run_agrees_with_its_files(tmp_path):
 
 def test_tiny_fashion_run_with_fusion(tmp_path):
     m = runner.run(FASHION_CONFIG, TINY + ["fusion.text.epochs=1", "fusion.probe.epochs=20", "losses=[{name: asl}]",
-                                           "scratch.enabled=false", "curves.fractions=[0.5]"], out=str(tmp_path))
+                                           "scratch.enabled=false", "curves.fractions=[0.5]",
+                                           "search.tags=['usage:Casual']"], out=str(tmp_path))
     fams = m["sizes"]["families"]
     assert {"gender", "articleType", "usage", "season", "baseColour"} <= set(fams)
     f = m["fusion"]
@@ -57,6 +58,10 @@ def test_tiny_fashion_run_with_fusion(tmp_path):
     # the title says the gender ("Men ... Shirt"): the title probe knows it better than chance
     assert f["title"]["family_map"]["gender"] > 0.5
     assert "Image + title" in (tmp_path / "report.md").read_text()
+    se = m["search"]["tags"][0]
+    assert se["tag"] == "usage:Casual" and se["queries"] > 0
+    for mode in ("plain", "filter", "rerank"):
+        assert 0 <= se[f"{mode}_tag_share"] <= 1 and 0 <= se[f"{mode}_relevance"] <= 1
 
 
 @pytest.mark.parametrize("change, match", [

@@ -63,6 +63,12 @@ DEFAULTS: Dict[str, Any] = {
     "thresholds": _core.eval.ThresholdOptions().to_dict(),
     "fusion": {"enabled": False, "text": dict(TextEncoder.defaults(), epochs=5),
                "probe": {"epochs": 300, "lr": 0.01, "weight_decay": 1e-4, "batch_size": 0}},
+    # tag-aware search ("like this photo, with tag T"): test photos without T search the train+val
+    # photos (the main tagger's embeddings, exact inner product); the top `candidates` are kept as
+    # found, filtered by T's score and threshold, or re-ranked by similarity + weight x T's score;
+    # measured: the share of the top k carrying T, and sharing the query's `relevance_family` tag
+    "search": {"enabled": False, "tags": [], "candidates": 100, "k": 10, "weight": 1.0,
+               "relevance_family": "articleType"},
     "examples": 8,
 }
 
@@ -195,6 +201,47 @@ def _fusion(sets: _Sets, cfg: Dict[str, Any], main: Dict[str, Any], out: Output)
     return result
 
 
+def _search(sets: _Sets, cfg: Dict[str, Any], main: Dict[str, Any], out: Output) -> Dict[str, Any]:
+    """Plain, filtered and re-ranked visual search for each wanted tag (see DEFAULTS["search"])."""
+    from ..index import Index
+    s, sc = sets.s, cfg["search"]
+    missing = [t for t in sc["tags"] if t not in s.tags]
+    if missing:
+        raise ValueError(f"search.tags: {missing} not in the vocabulary ({len(s.tags)} tags)")
+    fam = [f for f in sets.families if f["name"] == sc["relevance_family"]]
+    if not fam:
+        raise ValueError(f"search.relevance_family: no family '{sc['relevance_family']}'")
+    tagger = main["tagger"]
+    gallery = torch.cat([sets.rows["train"], sets.rows["val"]])
+    queries = sets.rows["test"]
+    with out.timed("search"):
+        model = tagger.model
+        g_emb, q_emb = model.embed(s.images[gallery], batch_size=64), model.embed(s.images[queries], batch_size=64)
+        index = Index(g_emb.shape[1], "Flat", metric="ip")
+        index.add(g_emb, torch.arange(len(gallery)))
+        sims, cand = index.search(q_emb, sc["candidates"])
+        g_scores, g_targets = tagger.scores(s.images[gallery]), s.targets[gallery]
+        cols = torch.tensor(fam[0]["columns"])
+        q_family = s.targets[queries][:, cols]
+        relevance = torch.where(q_family.sum(1) > 0, cols[q_family.argmax(1)], torch.tensor(-1))
+        results = []
+        for name in sc["tags"]:
+            t = s.tags.index(name)
+            ask = (s.targets[queries][:, t] == 0) & sets.known[queries][:, t]  # photos without the tag
+            wanted = torch.full((int(ask.sum()),), t, dtype=torch.int64)
+            row = {"tag": name, "queries": int(ask.sum()), "gallery_with_tag": int(g_targets[:, t].sum())}
+            ranked = {"plain": cand[ask][:, :sc["k"]]}
+            for mode in ("filter", "rerank"):
+                ranked[mode] = tags.rerank(cand[ask], sims[ask], g_scores, tagger.thresholds, wanted, mode=mode,
+                                           weight=sc["weight"], k=sc["k"])[0]
+            for mode, ids in ranked.items():
+                row[f"{mode}_tag_share"] = tags.share_at_k(ids, g_targets, wanted)
+                row[f"{mode}_relevance"] = tags.share_at_k(ids, g_targets, relevance[ask])
+            results.append(row)
+    return {"k": sc["k"], "candidates": sc["candidates"], "relevance_family": sc["relevance_family"],
+            "tags": results}
+
+
 class Tags(Study):
     name = "tags"
     DEFAULTS = DEFAULTS
@@ -239,8 +286,10 @@ class Tags(Study):
                 runs["scratch"] = train_run(sets, _run_options(cfg, main_loss, {"weights": ""}, _scratch(cfg)))
         curves = _curves(sets, cfg, main, _run_options(cfg, main_loss), out)
         fusion = _fusion(sets, cfg, main, out) if cfg["fusion"]["enabled"] else None
+        search = _search(sets, cfg, main, out) if cfg["search"]["enabled"] else None
         main["tagger"].save(str(out.path("tagger.pt")))
         report = self._figures(cfg, sets, runs, main_loss["name"], curves, fusion)
+        report["search"] = search
         plots_and_report(cfg, report, sets, runs, main_loss["name"], curves, out)
         return report
 

@@ -165,6 +165,16 @@ def _report_md(cfg, report) -> str:
         for k in fams:
             lines.append(f"| {k} | " + " | ".join(_pct(f[m]["family_map"][k]) for m in ("image", "title", "fused")) + " |")
         lines.append("| all | " + " | ".join(_pct(f[m]["map_macro"]) for m in ("image", "title", "fused")) + " |")
+    if report.get("search"):
+        se = report["search"]
+        lines += ["", f"## Tag-aware search (share of the top {se['k']} carrying the tag / sharing the query's "
+                  f"{se['relevance_family']}; queries: test photos without the tag, {se['candidates']} candidates)", "",
+                  "| tag | queries | plain | filter | rerank | relevance plain | filter | rerank |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in se["tags"]:
+            lines.append(f"| {r['tag']} | {r['queries']} | " + " | ".join(
+                _pct(r[f"{m}_tag_share"]) for m in ("plain", "filter", "rerank")) + " | " + " | ".join(
+                _pct(r[f"{m}_relevance"]) for m in ("plain", "filter", "rerank")) + " |")
     lines += ["", "Per tag: `per_tag.csv`; thresholds: `thresholds.json`; model: `tagger.pt` "
               "(`lookalike.tags.load`).", ""]
     return "\n".join(lines)

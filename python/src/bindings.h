@@ -4,7 +4,17 @@
 
 namespace py = pybind11;
 
+#include <functional>
+
+#include "lookalike/train/trainer.h"
+
 namespace lookalike::python {
+
+/// Trainer(options).fit(train, val) with the GIL released, on_epoch (may be empty) called with it
+/// held; (model, history).
+py::tuple fit_releasing_gil(const train::TrainOptions& options, const data::Dataset& train,
+                            const data::Dataset& val,
+                            const std::function<bool(const util::Record&)>& on_epoch);
 void bind_data(py::module_& m);
 void bind_metric(py::module_& m);  // before bind_train: TrainOptions nests MetricOptions
 void bind_train(py::module_& m);

@@ -64,19 +64,7 @@ void bind_tags(py::module_& m) {
         data::Dataset train, val;
         train.images = images, train.targets = targets, train.tags = tags;
         if (val_images) val.images = *val_images, val.targets = *val_targets, val.tags = tags;
-        EpochCallback callback;
-        if (on_epoch) {
-          callback = [&on_epoch](const util::Record& r) {
-            py::gil_scoped_acquire acquire;
-            return on_epoch(r);
-          };
-        }
-        TrainResult result;
-        {
-          py::gil_scoped_release release;
-          result = Trainer(options).fit(train, val, callback);
-        }
-        return py::make_tuple(result.model, result.history);
+        return fit_releasing_gil(options, train, val, on_epoch);
       },
       py::arg("images"), py::arg("targets"), py::arg("tags"), py::arg("val_images") = py::none(),
       py::arg("val_targets") = py::none(), py::arg("options") = TrainOptions(),

@@ -10,6 +10,24 @@
 
 namespace lookalike::python {
 
+py::tuple fit_releasing_gil(const train::TrainOptions& options, const data::Dataset& train,
+                            const data::Dataset& val,
+                            const std::function<bool(const util::Record&)>& on_epoch) {
+  train::EpochCallback callback;
+  if (on_epoch) {
+    callback = [&on_epoch](const util::Record& r) {
+      py::gil_scoped_acquire acquire;
+      return on_epoch(r);
+    };
+  }
+  train::TrainResult result;
+  {
+    py::gil_scoped_release release;
+    result = train::Trainer(options).fit(train, val, callback);
+  }
+  return py::make_tuple(result.model, result.history);
+}
+
 void bind_train(py::module_& m) {
   using namespace lookalike::train;
   using lookalike::models::Net;
@@ -102,19 +120,7 @@ void bind_train(py::module_& m) {
         data::Dataset train{images, labels, clean_labels.value_or(torch::Tensor())};
         data::Dataset val;
         if (val_images) val = {*val_images, val_labels.value_or(torch::Tensor())};
-        EpochCallback callback;
-        if (on_epoch) {
-          callback = [&on_epoch](const util::Record& r) {
-            py::gil_scoped_acquire acquire;
-            return on_epoch(r);
-          };
-        }
-        TrainResult result;
-        {
-          py::gil_scoped_release release;
-          result = Trainer(options).fit(train, val, callback);
-        }
-        return py::make_tuple(result.model, result.history);
+        return fit_releasing_gil(options, train, val, on_epoch);
       },
       py::arg("images"), py::arg("labels"), py::arg("val_images") = py::none(),
       py::arg("val_labels") = py::none(), py::arg("options") = TrainOptions(),

@@ -23,13 +23,13 @@ TINY = ["data.image_size=48", "max_photos=200", "train.epochs=1", "train.freeze_
 
 
 def test_tiny_ccp_run_agrees_with_its_files(tmp_path):
-    m = runner.run(CCP_CONFIG, TINY, out=str(tmp_path))
+    m = runner.run(CCP_CONFIG, TINY + ["crop.enabled=true", "crop.probe.epochs=20"], out=str(tmp_path))
     z = m["sizes"]
     assert z["photos"] == 200 and z["train"] + z["val"] + z["test"] == 200
     for f in ("report.md", "per_tag.csv", "thresholds.json", "tagger.pt", "learning_curves.png", "pr_curves.png",
               "ap_by_run.png", "examples.png"):
         assert (tmp_path / f).exists(), f
-    assert set(m["runs"]) == {"bce", "asl", "scratch"}
+    assert set(m["runs"]) == {"bce", "asl", "scratch", "cropped"}
     with open(tmp_path / "per_tag.csv") as f:
         rows = list(csv.DictReader(f))
     assert [r["tag"] for r in rows] == [t["tag"] for t in m["per_tag"]] and len(rows) == z["tags"]
@@ -71,6 +71,7 @@ def test_tiny_fashion_run_with_fusion(tmp_path):
     (["split.test=0.9"], "split"),
     (["net.num_classes=3"], "num_classes"),
     (["train.colour=1"], "colour"),
+    (["crop.threshold=2"], "crop.threshold"),
     (["fusion.enabled=true"], "title"),  # clothing-co-parsing has no titles
 ])
 def test_bad_configs_fail(change, match, tmp_path):

@@ -35,10 +35,10 @@ def test_training_defaults_are_the_core_struct_defaults():
     d = train.default_options()
     core = _core.train.TrainOptions()
     assert d["lr"] == core.lr and d["channels"] == list(core.model.channels) and d["filter"] == core.filter.filter
-    # Every field of the four structs appears once in the flat form.
-    names = [n for n in _core.train.TrainOptions.fields() if n not in ("model", "filter", "metric")]
+    # Every field of the five structs appears once in the flat form.
+    names = [n for n in _core.train.TrainOptions.fields() if n not in ("model", "filter", "metric", "tags")]
     names += _core.train.NetOptions.fields() + _core.train.FilterOptions.fields()
-    names += _core.metric.MetricOptions.fields()
+    names += _core.metric.MetricOptions.fields() + _core.train.TagHeadOptions.fields()
     assert sorted(d) == sorted(names)
     o = train.make_options(epochs=3, channels=[4, 8], filter="coteaching", forget_rate=0.4)
     assert (o.epochs, list(o.model.channels), o.filter.filter, o.filter.forget_rate) == (3, [4, 8], "coteaching", 0.4)

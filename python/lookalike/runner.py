@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Union
 
-from . import _core, config, results, studies
+from . import _core, config, report_html, results, studies
 
 
 def resolve(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = ()) -> Dict[str, Any]:
@@ -25,7 +25,8 @@ def resolve(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = ()) -
 
 
 def run(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = (), out: Optional[str] = None) -> Dict[str, Any]:
-    """Runs the study; writes ``<out or results/<name>>/metrics.json`` atomically. Returns it."""
+    """Runs the study; writes ``<out or results/<name>>/metrics.json`` and ``report.html`` (one
+    self-contained page: report, figures, files) atomically. Returns the metrics."""
     cfg = resolve(config_path, sets)
     study = studies.get(cfg["study"])
     output = studies.Output(Path(out) if out else Path("results") / cfg["name"])
@@ -45,6 +46,7 @@ def run(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = (), out: 
     }
     payload.update(report)
     payload["timings"] = dict(output.timings, **report.get("timings", {}), total_s=total)
-    payload["artifacts"] = ["metrics.json"] + output.artifacts
+    payload["artifacts"] = ["metrics.json"] + output.artifacts + ["report.html"]
     output.json("metrics.json", payload)
+    report_html.write(output.folder, payload)
     return payload

@@ -113,7 +113,8 @@ def ground_truth(base: Any, queries: Any, k: int, *, metric: str = "ip",
 
 def sweep(index_specs: Sequence[str], params: Optional[Dict[str, Sequence[Dict[str, int]]]], base: Any,
           queries: Any, ground_truth_ids: Any = None, k: int = 10, *, metric: str = "ip",
-          train: Any = None, cache_dir: Optional[str] = None, latency_queries: int = 1000):
+          train: Any = None, cache_dir: Optional[str] = None, latency_queries: int = 1000,
+          progress: str = "auto"):
     """Recall/speed table, one row per (index spec, search parameters), ann-benchmarks style.
 
     Each spec is built once (train on ``train`` or ``base``, then add ``base`` with ids
@@ -121,9 +122,13 @@ def sweep(index_specs: Sequence[str], params: Optional[Dict[str, Sequence[Dict[s
     ``params[spec]`` (dicts of ``nprobe`` / ``ef_search``; ``[{}]`` when absent). Columns:
     spec, nprobe, ef_search, neighbour_recall (share of the exact k nearest found), qps (one batch of
     all queries), p50_ms / p90_ms / p99_ms (single-query latency over ``latency_queries``),
-    build_s, memory_bytes. Ground truth comes from :func:`ground_truth` when not given.
+    build_s, memory_bytes. Ground truth comes from :func:`ground_truth` when not given. ``base`` is
+    added in tenths; ``progress`` (auto | bar | lines | off, see :mod:`lookalike.progress`) reports
+    the build and the settings as they go.
     """
     import time
+
+    from .progress import Progress
 
     import pandas as pd
 
@@ -139,18 +144,28 @@ def sweep(index_specs: Sequence[str], params: Optional[Dict[str, Sequence[Dict[s
     if unknown:
         raise ValueError(f"sweep: params given for specs not swept: {sorted(unknown)}")
     rows = []
+    n = b.shape[0]
     for spec in index_specs:
         t0 = time.perf_counter()
         index = Index(b.shape[1], spec, metric=metric)
-        index.train(b if train is None else _vectors(train, "train"))
-        index.add(b, torch.arange(b.shape[0], dtype=torch.int64))
+        with Progress(1, f"sweep {spec}: train", progress):
+            index.train(b if train is None else _vectors(train, "train"))
+        # Added in tenths so a long build (HNSW on 1M: minutes) shows its ETA.
+        step = max(1, -(-n // 10))
+        with Progress(n, f"sweep {spec}: add", progress) as bar:
+            for s in range(0, n, step):
+                index.add(b[s:s + step], torch.arange(s, min(n, s + step), dtype=torch.int64))
+                bar.update(min(n, s + step))
         build_s = time.perf_counter() - t0
         memory = index.memory_bytes()
-        for p in params.get(spec, [{}]):
-            sp = make(_core.index.SearchParams, p, where=f"sweep params of {spec!r}")
-            m = _core.index.measure_search(index._index, q, gt, int(k), sp, int(latency_queries))
-            rows.append({"spec": spec, "nprobe": p.get("nprobe"), "ef_search": p.get("ef_search"), **m,
-                         "build_s": build_s, "memory_bytes": memory})
+        settings = params.get(spec, [{}])
+        with Progress(len(settings), f"sweep {spec}: search settings", progress) as bar:
+            for i, p in enumerate(settings):
+                sp = make(_core.index.SearchParams, p, where=f"sweep params of {spec!r}")
+                m = _core.index.measure_search(index._index, q, gt, int(k), sp, int(latency_queries))
+                rows.append({"spec": spec, "nprobe": p.get("nprobe"), "ef_search": p.get("ef_search"), **m,
+                             "build_s": build_s, "memory_bytes": memory})
+                bar.update(i + 1)
     return pd.DataFrame(rows)
 
 

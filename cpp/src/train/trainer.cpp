@@ -87,12 +87,15 @@ std::string format_duration(double s) {
   return buf;
 }
 
+// Training progress on stderr: a bar with ETA redrawn ~5 times/s on a terminal ("bar"), one line
+// per epoch with elapsed time and ETA in a log ("lines"), or nothing ("off").
 struct Progress {
-  bool on = false;
+  enum class Mode { off, bar, lines } mode = Mode::off;
   Clock::time_point last{};
+  Clock::time_point start = Clock::now();
   void update(int epoch, int epochs, int64_t batch, int64_t batches, double items_per_s,
               double loss, double eta_s) {
-    if (!on) return;
+    if (mode != Mode::bar) return;
     const auto now = Clock::now();
     if (batch < batches && now - last < std::chrono::milliseconds(200)) return;  // ~5 redraws/s
     last = now;
@@ -104,8 +107,24 @@ struct Progress {
                  bar.c_str(), items_per_s, loss, format_duration(eta_s).c_str());
     std::fflush(stderr);
   }
-  void end_line() {
-    if (on) std::fprintf(stderr, "\n");
+  // After each epoch: ends the bar's line, or writes the epoch's line (loss, speed, val metrics).
+  void epoch_done(int epoch, int epochs, int first_epoch, const util::Record& rec) {
+    if (mode == Mode::bar) std::fprintf(stderr, "\n");
+    if (mode != Mode::lines) return;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const double eta = elapsed / std::max(1, epoch + 1 - first_epoch) * (epochs - epoch - 1);
+    std::string vals;
+    for (const auto& [key, value] : rec)
+      if (key.rfind("val_", 0) == 0 && vals.size() < 80) vals += "  " + key + " " + fmt4(value);
+    std::fprintf(stderr, "[train] epoch %d/%d  loss %.4f  %.0f img/s%s  (%s elapsed, ETA %s)\n",
+                 epoch + 1, epochs, rec.at("train_loss"), rec.at("items_per_second"), vals.c_str(),
+                 format_duration(elapsed).c_str(), format_duration(eta).c_str());
+    std::fflush(stderr);
+  }
+  static std::string fmt4(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
   }
 };
 
@@ -307,7 +326,10 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   if (!o.log_path.empty()) util::write_file_atomic(o.log_path, util::to_json_lines(result.history));
 
   Progress progress;
-  progress.on = o.progress == "on" || (o.progress == "auto" && ::isatty(fileno(stderr)));
+  const bool tty = ::isatty(fileno(stderr));
+  progress.mode = o.progress == "on" || (o.progress == "auto" && tty) ? Progress::Mode::bar
+                  : o.progress == "lines" || o.progress == "auto"   ? Progress::Mode::lines
+                                                                    : Progress::Mode::off;
   data::LoaderOptions lo;
   lo.batch_size = o.batch_size;
   lo.shuffle = true;
@@ -338,7 +360,7 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
                                : evaluate(w.nets[0], val, o.eval_batch_size, o.device);
       for (const auto& [key, value] : metrics) rec["val_" + key] = value;
     }
-    progress.end_line();
+    progress.epoch_done(epoch, o.epochs, start_epoch, rec);
     result.history.push_back(rec);
     if (filter->end_epoch(epoch)) w.init(o, filter->networks(), uint64_t(epoch) + 1, device);
     if (!ckpt.empty())

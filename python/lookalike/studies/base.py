@@ -16,6 +16,7 @@ list of artifacts. Subsetting for small runs is one helper here.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Sequence, Tuple
@@ -28,6 +29,10 @@ from .. import _core, data, results
 AppliesRule = Tuple[Sequence[str], Callable[[Mapping[str, Any]], bool], str]
 
 
+def _duration(s: float) -> str:
+    return f"{s:.1f} s" if s < 120 else f"{int(s // 60)} min {int(s % 60):02d} s"
+
+
 class Output:
     """A study's output folder: files land atomically, each is listed in ``artifacts``; steps
     timed with ``timed`` are reported as ``<step>_s``."""
@@ -37,6 +42,7 @@ class Output:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.timings: Dict[str, float] = {}
         self.artifacts: List[str] = []
+        self.t0 = time.perf_counter()
 
     def path(self, name: str) -> Path:
         """Where a file the C++ core writes atomically itself (a model, a log) goes; listed."""
@@ -45,11 +51,17 @@ class Output:
 
     @contextlib.contextmanager
     def timed(self, step: str) -> Iterator[None]:
+        """Times a step; a line on stderr when it starts and when it ends (elapsed, study total),
+        so a study run in a log shows where it is."""
         t = time.perf_counter()
+        print(f"[{self.folder.name}] {step} ...", file=sys.stderr, flush=True)
         try:
             yield
         finally:
-            self.timings[f"{step}_s"] = self.timings.get(f"{step}_s", 0.0) + time.perf_counter() - t
+            dt = time.perf_counter() - t
+            self.timings[f"{step}_s"] = self.timings.get(f"{step}_s", 0.0) + dt
+            print(f"[{self.folder.name}] {step} done in {_duration(dt)} (study {_duration(time.perf_counter() - self.t0)})",
+                  file=sys.stderr, flush=True)
 
     def figure(self, name: str, fig: Any) -> None:
         """Saves a matplotlib figure as PNG and closes it (a study keeps no figure open)."""

@@ -35,7 +35,9 @@ struct TrainOptions {
   std::string checkpoint_dir;     // empty: no checkpoints
   bool resume = false;            // continue from checkpoint_dir/checkpoint.pt when present
   std::string log_path;           // JSON Lines, one record per epoch; empty: none
-  std::string progress = "auto";  // "auto" (when stderr is a terminal) | "on" | "off"
+  // "auto": a bar with ETA when stderr is a terminal, else a line per epoch | "on" (bar) |
+  // "lines" | "off"
+  std::string progress = "auto";
   int64_t eval_batch_size = 1024;
   // Fine-tuning: backbone stages [0, freeze_stages) never train (-1: the whole backbone), with
   // their batch norms in eval mode; the backbone learns at lr * backbone_lr_factor; during the

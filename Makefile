@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 BUILD   := build/py311
 export OMP_NUM_THREADS ?= $(shell nproc)
 
-.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search visual-search-fashion local-rerank local-rerank-fashion localisation tags tags-fashion format clean
+.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search visual-search-fashion local-rerank local-rerank-fashion localisation tags tags-fashion test-crash check check-quick bench-compare history format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -74,15 +74,40 @@ dedup-shopee: bootstrap
 dedup-fashion: bootstrap
 	$(PY) -m lookalike run experiments/dedup_fashion.yaml
 
-## make test: C++ suite (ctest), Python suite (pytest) and the notebooks at a small setting
+## make test: C++ suite (ctest), Python suite (pytest), the notebooks at a small setting, and the
+## quick form of the regression gate (check-quick)
 test: bootstrap
-	$(MAKE) --no-print-directory test-cpp test-python
+	$(MAKE) --no-print-directory test-cpp test-python check-quick
+
+## make check: the regression gate: every entry of experiments/expected.yaml (CI-sized study configs
+## against their metric bands, benchmark ratios against their bounds); fails with the table
+check: bootstrap
+	$(PY) -m lookalike check experiments/expected.yaml
+
+check-quick:
+	$(PY) -m lookalike check experiments/expected.yaml --quick
+
+## make bench-compare BASE=<commit>: the speed entries' scripts alternately on BASE (built in a
+## worktree under build/worktrees) and on this tree, REPS times each, Mann-Whitney U per measure
+REPS ?= 5
+bench-compare: bootstrap
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<commit> [REPS=5]"; exit 2; }
+	$(PY) -m lookalike bench-compare --base $(BASE) --reps $(REPS) experiments/expected.yaml
+
+## make history: the gate's metrics against commit (results/history.jsonl), plotted to results/history.png
+history:
+	$(PY) -m lookalike history --plot results/history.png
 
 test-cpp:
 	ctest --test-dir $(BUILD) --output-on-failure -j1
 
 test-python:
 	LOOKALIKE_SMALL=1 $(PY) -m pytest -q tests/python
+
+## make test-crash: the kill tests at 100 SIGKILLs per writer (index, update log, results, checkpoint;
+## make test runs 8 per writer)
+test-crash: bootstrap
+	LOOKALIKE_FULL=1 $(PY) -m pytest -q tests/python/test_crash_safety.py
 
 ## make test-full: the tests that need full-size runs (skipped by make test; ~25 min on 2 cores)
 test-full: bootstrap

@@ -1,4 +1,5 @@
-"""Command line: ``lookalike run CONFIG [--set key=value ...] [--out DIR]`` and ``lookalike info``."""
+"""Command line: ``lookalike run CONFIG [--set key=value ...] [--out DIR]``, ``lookalike check
+EXPECTED.yaml [--quick]`` (the regression gate), ``lookalike history`` and ``lookalike info``."""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +18,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_run.add_argument("--out", default=None, help="output folder (default: results/<name>)")
     p_run.add_argument("--show-config", action="store_true", help="print the resolved config and exit")
     sub.add_parser("info", help="print what this build links")
+    p_check = sub.add_parser("check", help="re-run the expected metrics and speed ratios; fail outside a band")
+    p_check.add_argument("expected", help="expectations file, e.g. experiments/expected.yaml")
+    p_check.add_argument("--quick", action="store_true", help="only the entries marked quick (the CI form)")
+    p_check.add_argument("--only", nargs="+", default=[], metavar="NAME", help="only these entries")
+    p_check.add_argument("--out", default="results/check", help="where runs and check.json go")
+    p_check.add_argument("--history", default="results/history.jsonl", help="history file to append to ('' for none)")
+    p_check.add_argument("--calibrate", action="store_true",
+                         help="run the study entries at --seeds and print each metric's spread and band")
+    p_check.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    p_cmp = sub.add_parser("bench-compare", help="speed entries on a base commit vs this tree (U test)")
+    p_cmp.add_argument("expected")
+    p_cmp.add_argument("--base", required=True, help="commit to compare against (built in a worktree)")
+    p_cmp.add_argument("--reps", type=int, default=5)
+    p_cmp.add_argument("--only", nargs="+", default=[], metavar="NAME")
+    p_cmp.add_argument("--out", default="results/check/bench_compare.json")
+    p_hist = sub.add_parser("history", help="the gate's metrics against commit")
+    p_hist.add_argument("--file", default="results/history.jsonl")
+    p_hist.add_argument("--metric", default="", help="only metrics whose entry/path contains this")
+    p_hist.add_argument("--plot", default=None, metavar="PNG", help="also plot them, one panel per metric")
     args = parser.parse_args(argv)
 
     from . import build_info, runner
@@ -25,6 +45,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "info":
         print(json.dumps(build_info(), indent=2))
         return 0
+    if args.command in ("check", "history", "bench-compare"):
+        return _gate(args)
     try:
         if args.show_config:
             print(json.dumps(runner.resolve(args.config, args.set), indent=2))
@@ -37,6 +59,50 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(json.dumps(payload.get("metrics", {}), indent=2))
     print(f"wrote {out}/metrics.json ({payload['timings']['total_s']:.1f} s)")
     return 0
+
+
+def _gate(args: argparse.Namespace) -> int:
+    from .config import ConfigError
+    from .gate import check, history
+
+    try:
+        if args.command == "bench-compare":
+            from .gate import compare
+
+            rows = compare.run_compare(args.expected, args.base, args.reps, args.only, args.out)
+            print(compare.table(rows))
+            print(f"wrote {args.out}")
+            return 0
+        if args.command == "history":
+            runs = history.load(args.file)
+            if not runs:
+                print(f"lookalike: no runs in {args.file} yet (lookalike check appends one per run)", file=sys.stderr)
+                return 1
+            print(history.text(runs, args.metric))
+            if args.plot:
+                history.plot(runs, args.plot, args.metric)
+                print(f"wrote {args.plot}")
+            return 0
+        if args.calibrate:
+            found = check.calibrate(args.expected, args.seeds, args.only, out=f"{args.out}/calibration")
+            for entry, metrics in found.items():
+                print(f"{entry}:")
+                for path, rec in metrics.items():
+                    if "band" not in rec:
+                        print(f"  {path}: not a number at some seed: {rec['values']}")
+                        continue
+                    print(f"  {path}: {{band: [{rec['band'][0]:.4g}, {rec['band'][1]:.4g}], seeds: {{n: {rec['n']}, "
+                          f"mean: {rec['mean']:.4g}, sd: {rec['sd']:.3g}, min: {rec['min']:.4g}, max: {rec['max']:.4g}}}}}")
+            return 0
+        report = check.run_check(args.expected, args.quick, args.only, args.out, args.history or None)
+    except (ConfigError, ValueError, OSError) as e:
+        print(f"lookalike: error: {e}", file=sys.stderr)
+        return 2
+    from .gate.check import Row
+
+    print(check.table([Row(**r) for r in report["rows"]]))
+    print(f"wrote {args.out}/check.json ({report['total_s']:.1f} s)")
+    return 1 if report["failed"] else 0
 
 
 if __name__ == "__main__":

@@ -61,6 +61,11 @@ PYBIND11_MODULE(_core, m) {
     d["cuda_build"] = false;
 #endif
     d["cuda_available"] = lookalike::util::cuda_available();
+    py::list degraded;  // deliberately slowed test builds (CMake LOOKALIKE_DEGRADE_*)
+#ifdef LOOKALIKE_DEGRADE_KNN_SKIP
+    degraded.append("knn_skip");
+#endif
+    d["degraded"] = degraded;
     return d;
   });
   lookalike::python::bind_data(m);

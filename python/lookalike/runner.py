@@ -29,7 +29,7 @@ def run(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = (), out: 
     self-contained page: report, figures, files) atomically. Returns the metrics."""
     cfg = resolve(config_path, sets)
     study = studies.get(cfg["study"])
-    output = studies.Output(Path(out) if out else Path("results") / cfg["name"])
+    output = studies.Output(Path(out) if out else Path("results") / cfg["name"], label=cfg["name"])
     threads = _core.set_threads(int(cfg.get("threads", 0)))
     t0 = time.perf_counter()
     report = study.run(cfg, output)

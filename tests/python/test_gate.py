@@ -105,6 +105,8 @@ def test_band_rule_by_hand():
     # identical seeds (a deterministic metric): the floor, relative above 1
     assert check.band_rule([0.8, 0.8]) == pytest.approx([0.79, 0.81])
     assert check.band_rule([200.0, 200.0]) == pytest.approx([198.0, 202.0])
+    # a check averaging 4 seeds: 3 sd / sqrt(4) = 0.03, not widened to the single seeds
+    assert check.band_rule([0.50, 0.52, 0.54], n=4) == pytest.approx([0.49, 0.55])
 
 
 def test_history_appends_and_reads_back(tmp_path):
@@ -171,3 +173,29 @@ speed:
     shown = subprocess.run([sys.executable, "-m", "lookalike", "history", "--file", str(hist), "--metric", "map_at_r"],
                            capture_output=True, text=True, cwd=ROOT)
     assert shown.returncode == 0 and "tiny/metrics.retrieval_test_vs_test.map_at_r" in shown.stdout
+
+
+def test_u_test_by_hand_and_compare_on_planted_timings(tmp_path):
+    from lookalike.gate import compare
+
+    # Fully separated samples of 5: U = 0, exact two-sided p = 2 / C(10, 5) = 2 / 252
+    r = compare.u_test([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])
+    assert r["p"] == pytest.approx(2 / 252) and r["differs"] and r["change"] == pytest.approx((8 - 3) / 3)  # medians
+    assert not compare.u_test([1, 3, 5, 7, 9], [2, 4, 6, 8, 10])["differs"]
+    with pytest.raises(ValueError, match=">= 2 samples"):
+        compare.u_test([1], [2, 3])
+    (tmp_path / "s.py").write_text("")
+    spec = expected.load(str(_write(tmp_path, "speed:\n  k: {script: s.py, ratios: {r: {min: 1}}, compare: [t]}\n")))
+    calls = []
+
+    def fake(tree, entry):  # the head is 20 % slower on t, same ratio
+        calls.append(tree.name)
+        i = len(calls)
+        return {"r": 1.5 + 0.01 * (i % 3), "t": (1.2 if tree.name == "head" else 1.0) + 0.001 * i}
+
+    rows = compare.compare(tmp_path / "head", tmp_path / "base", spec.speed, reps=5, run=fake, log=lambda s: None)
+    assert calls[:4] == ["base", "head", "base", "head"]  # alternating
+    got = {r["path"]: r for r in rows}
+    assert got["t"]["differs"] and got["t"]["change"] == pytest.approx(0.2, abs=0.01)
+    assert not got["r"]["differs"]
+    assert "differs" in compare.table(rows)

@@ -26,9 +26,9 @@ void validate(const TrainOptions& o) {
   LOOKALIKE_CHECK_ARG(o.warmup_epochs >= 0, "warmup_epochs must be >= 0, got ", o.warmup_epochs);
   LOOKALIKE_CHECK_ARG(o.augment == "none" || o.augment == "flip" || o.augment == "flip_crop",
                       "augment must be 'none', 'flip' or 'flip_crop', got '", o.augment, "'");
-  LOOKALIKE_CHECK_ARG(o.progress == "auto" || o.progress == "on" || o.progress == "lines" ||
-                          o.progress == "off",
-                      "progress must be 'auto', 'on', 'lines' or 'off', got '", o.progress, "'");
+  LOOKALIKE_CHECK_ARG(
+      o.progress == "auto" || o.progress == "on" || o.progress == "lines" || o.progress == "off",
+      "progress must be 'auto', 'on', 'lines' or 'off', got '", o.progress, "'");
   LOOKALIKE_CHECK_ARG(o.eval_batch_size > 0, "eval_batch_size must be positive, got ",
                       o.eval_batch_size);
   LOOKALIKE_CHECK_ARG(o.freeze_stages >= -1, "freeze_stages must be >= -1 (-1: all), got ",

@@ -328,8 +328,8 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   Progress progress;
   const bool tty = ::isatty(fileno(stderr));
   progress.mode = o.progress == "on" || (o.progress == "auto" && tty) ? Progress::Mode::bar
-                  : o.progress == "lines" || o.progress == "auto"   ? Progress::Mode::lines
-                                                                    : Progress::Mode::off;
+                  : o.progress == "lines" || o.progress == "auto"     ? Progress::Mode::lines
+                                                                      : Progress::Mode::off;
   data::LoaderOptions lo;
   lo.batch_size = o.batch_size;
   lo.shuffle = true;

@@ -35,13 +35,16 @@ class Row:
     detail: str = ""
 
 
-def band_rule(values: Sequence[float], sd_factor: float = 3.0, floor: float = 0.01) -> List[float]:
-    """The band a calibration sets: the seeds' mean +- max(sd_factor x their sample sd, floor),
-    widened to cover every seed's value; the floor keeps a band from collapsing where seeds agree
-    (a deterministic metric) so that float differences between machines pass."""
+def band_rule(values: Sequence[float], n: int = 1, sd_factor: float = 3.0, floor: float = 0.01) -> List[float]:
+    """The band a calibration sets for a check that averages ``n`` seeds: the seeds' mean +-
+    max(sd_factor x their sample sd / sqrt(n), floor x max(1, |mean|)); for a single-seed check
+    (n = 1) also widened to cover every seed's value. The floor keeps a band from collapsing where
+    seeds agree (a deterministic metric) so that float differences between machines pass."""
     mean = statistics.fmean(values)
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    half = max(sd_factor * sd, floor * max(1.0, abs(mean)))
+    half = max(sd_factor * sd / math.sqrt(n), floor * max(1.0, abs(mean)))
+    if n > 1:
+        return [mean - half, mean + half]
     return [min(mean - half, min(values)), max(mean + half, max(values))]
 
 
@@ -54,7 +57,8 @@ def _fmt(x: Optional[float]) -> str:
 def _run_study(entry: ex.StudyEntry, seed: int, root: Path, out: Path) -> Dict[str, Any]:
     from .. import runner
 
-    return runner.run(str(root / entry.config), list(entry.sets) + [f"seed={seed}"], out=str(out / entry.name / f"seed{seed}"))
+    seeds = [t.replace("{seed}", str(seed)) for t in entry.seed_sets]
+    return runner.run(str(root / entry.config), list(entry.sets) + seeds, out=str(out / entry.name / f"seed{seed}"))
 
 
 def _number(v: Any) -> Optional[float]:
@@ -192,7 +196,7 @@ def calibrate(path: str, seeds: Sequence[int], only: Sequence[str] = (), out: st
             rec: Dict[str, Any] = {"values": values}
             if len(vals) == len(values):
                 rec.update(n=len(vals), mean=statistics.fmean(vals), sd=statistics.stdev(vals) if len(vals) > 1 else 0.0,
-                           min=min(vals), max=max(vals), band=band_rule(vals))
+                           min=min(vals), max=max(vals), band=band_rule(vals, len(e.seeds)), check_seeds=len(e.seeds))
             found.setdefault(e.name, {})[m.path] = rec
     results.write_json(str(folder / "calibration.json"), {"file": str(path), "seeds": list(seeds), "metrics": found})
     return found

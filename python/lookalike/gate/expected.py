@@ -3,7 +3,7 @@ with a tolerance band; per benchmark script, side-by-side speed ratios with a mi
 checks every key (an unknown key or a malformed band is an error naming where it is).
 
     studies:
-      <entry>: {config: <yaml>, set: [k=v, ...], seeds: [0], quick: true,
+      <entry>: {config: <yaml>, set: [k=v, ...], seeds: [0], seed_sets: ["seed={seed}"], quick: true,
                 metrics: {<path>: {band: [lo, hi], seeds: {n, mean, sd, min, max}}}}
     speed:
       <entry>: {script: <py>, args: [...], quick: false, ratios: {<path>: {min: x, measured: y}}}
@@ -40,6 +40,9 @@ class StudyEntry:
     seeds: List[int]
     quick: bool
     metrics: List[MetricSpec]
+    # How a seed reaches the config: --set templates, {seed} replaced (a study seeding its runs
+    # from a list takes "seeds=[{seed}]").
+    seed_sets: List[str] = field(default_factory=lambda: ["seed={seed}"])
 
 
 @dataclass
@@ -114,7 +117,7 @@ def _strings(where: str, v: Any) -> List[str]:
 
 
 def _study(where: str, name: str, node: Any, root: Path) -> StudyEntry:
-    e = _keys(where, node, ("config", "set", "seeds", "quick", "metrics", "note"), ("config", "metrics"))
+    e = _keys(where, node, ("config", "set", "seeds", "seed_sets", "quick", "metrics", "note"), ("config", "metrics"))
     config = str(e["config"])
     if not (root / config).is_file():
         raise ConfigError(f"{where}.config: '{config}' does not exist (relative to {root})")
@@ -137,7 +140,10 @@ def _study(where: str, name: str, node: Any, root: Path) -> StudyEntry:
     quick = e.get("quick", False)
     if not isinstance(quick, bool):
         raise ConfigError(f"{where}.quick: expected true/false, got {quick!r}")
-    return StudyEntry(name, config, _strings(where + ".set", e.get("set", [])), seeds, quick, metrics)
+    seed_sets = _strings(where + ".seed_sets", e.get("seed_sets", ["seed={seed}"]))
+    if not seed_sets or not all("{seed}" in t for t in seed_sets):
+        raise ConfigError(f"{where}.seed_sets: each template must contain {{seed}}, got {seed_sets!r}")
+    return StudyEntry(name, config, _strings(where + ".set", e.get("set", [])), seeds, quick, metrics, seed_sets)
 
 
 def _speed(where: str, name: str, node: Any, root: Path) -> SpeedEntry:

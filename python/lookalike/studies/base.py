@@ -37,8 +37,9 @@ class Output:
     """A study's output folder: files land atomically, each is listed in ``artifacts``; steps
     timed with ``timed`` are reported as ``<step>_s``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, label: str = "") -> None:
         self.folder = Path(folder)
+        self.label = label or self.folder.name  # what its progress lines start with
         self.folder.mkdir(parents=True, exist_ok=True)
         self.timings: Dict[str, float] = {}
         self.artifacts: List[str] = []
@@ -54,13 +55,13 @@ class Output:
         """Times a step; a line on stderr when it starts and when it ends (elapsed, study total),
         so a study run in a log shows where it is."""
         t = time.perf_counter()
-        print(f"[{self.folder.name}] {step} ...", file=sys.stderr, flush=True)
+        print(f"[{self.label}] {step} ...", file=sys.stderr, flush=True)
         try:
             yield
         finally:
             dt = time.perf_counter() - t
             self.timings[f"{step}_s"] = self.timings.get(f"{step}_s", 0.0) + dt
-            print(f"[{self.folder.name}] {step} done in {_duration(dt)} (study {_duration(time.perf_counter() - self.t0)})",
+            print(f"[{self.label}] {step} done in {_duration(dt)} (study {_duration(time.perf_counter() - self.t0)})",
                   file=sys.stderr, flush=True)
 
     def figure(self, name: str, fig: Any) -> None:

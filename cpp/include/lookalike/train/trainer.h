@@ -28,13 +28,13 @@ struct TrainOptions {
   double gamma = 0.1;               // step: decay factor
   int warmup_epochs = 0;            // linear warm-up from lr/10, any schedule
   uint64_t seed = 0;
-  int threads = 0;                // <= 0: the machine's cores (torch, OpenMP, OpenBLAS)
-  std::string device = "cpu";     // "cpu" | "cuda" | "cuda:N"
-  bool mixed_precision = true;    // CUDA only: bf16 autocast
-  std::string augment = "none";   // "none" | "flip" | "flip_crop"
-  std::string checkpoint_dir;     // empty: no checkpoints
-  bool resume = false;            // continue from checkpoint_dir/checkpoint.pt when present
-  std::string log_path;           // JSON Lines, one record per epoch; empty: none
+  int threads = 0;               // <= 0: the machine's cores (torch, OpenMP, OpenBLAS)
+  std::string device = "cpu";    // "cpu" | "cuda" | "cuda:N"
+  bool mixed_precision = true;   // CUDA only: bf16 autocast
+  std::string augment = "none";  // "none" | "flip" | "flip_crop"
+  std::string checkpoint_dir;    // empty: no checkpoints
+  bool resume = false;           // continue from checkpoint_dir/checkpoint.pt when present
+  std::string log_path;          // JSON Lines, one record per epoch; empty: none
   // "auto": a bar with ETA when stderr is a terminal, else a line per epoch | "on" (bar) |
   // "lines" | "off"
   std::string progress = "auto";

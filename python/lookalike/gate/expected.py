@@ -116,16 +116,26 @@ def _strings(where: str, v: Any) -> List[str]:
     return [str(s) for s in v]
 
 
+def _entry(where: str, e: Mapping[str, Any], file_key: str, map_key: str, root: Path) -> Tuple[str, bool]:
+    """What study and speed entries share: their file exists, their map of checks is non-empty,
+    ``quick`` is a bool. Returns (file, quick)."""
+    path = str(e[file_key])
+    if not (root / path).is_file():
+        raise ConfigError(f"{where}.{file_key}: '{path}' does not exist (relative to {root})")
+    if not isinstance(e[map_key], dict) or not e[map_key]:
+        raise ConfigError(f"{where}.{map_key}: expected a non-empty mapping of path -> bounds")
+    quick = e.get("quick", False)
+    if not isinstance(quick, bool):
+        raise ConfigError(f"{where}.quick: expected true/false, got {quick!r}")
+    return path, quick
+
+
 def _study(where: str, name: str, node: Any, root: Path) -> StudyEntry:
     e = _keys(where, node, ("config", "set", "seeds", "seed_sets", "quick", "metrics", "note"), ("config", "metrics"))
-    config = str(e["config"])
-    if not (root / config).is_file():
-        raise ConfigError(f"{where}.config: '{config}' does not exist (relative to {root})")
+    config, quick = _entry(where, e, "config", "metrics", root)
     seeds = e.get("seeds", [0])
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise ConfigError(f"{where}.seeds: expected a non-empty list of integers, got {seeds!r}")
-    if not isinstance(e["metrics"], dict) or not e["metrics"]:
-        raise ConfigError(f"{where}.metrics: expected a non-empty mapping of metric path -> {{band: [lo, hi]}}")
     metrics = []
     for path, spec in e["metrics"].items():
         at = f"{where}.metrics.{path}"
@@ -137,9 +147,6 @@ def _study(where: str, name: str, node: Any, root: Path) -> StudyEntry:
         if lo > hi:
             raise ConfigError(f"{at}.band: lo {lo} > hi {hi}")
         metrics.append(MetricSpec(str(path), (lo, hi), dict(s.get("seeds") or {})))
-    quick = e.get("quick", False)
-    if not isinstance(quick, bool):
-        raise ConfigError(f"{where}.quick: expected true/false, got {quick!r}")
     seed_sets = _strings(where + ".seed_sets", e.get("seed_sets", ["seed={seed}"]))
     if not seed_sets or not all("{seed}" in t for t in seed_sets):
         raise ConfigError(f"{where}.seed_sets: each template must contain {{seed}}, got {seed_sets!r}")
@@ -148,11 +155,7 @@ def _study(where: str, name: str, node: Any, root: Path) -> StudyEntry:
 
 def _speed(where: str, name: str, node: Any, root: Path) -> SpeedEntry:
     e = _keys(where, node, ("script", "args", "quick", "ratios", "compare", "note"), ("script", "ratios"))
-    script = str(e["script"])
-    if not (root / script).is_file():
-        raise ConfigError(f"{where}.script: '{script}' does not exist (relative to {root})")
-    if not isinstance(e["ratios"], dict) or not e["ratios"]:
-        raise ConfigError(f"{where}.ratios: expected a non-empty mapping of ratio path -> {{min: x}}")
+    script, quick = _entry(where, e, "script", "ratios", root)
     ratios = []
     for path, spec in e["ratios"].items():
         at = f"{where}.ratios.{path}"
@@ -161,9 +164,6 @@ def _speed(where: str, name: str, node: Any, root: Path) -> SpeedEntry:
             raise ConfigError(f"{at}: needs min and/or max")
         bound = {k: _number(f"{at}.{k}", s[k]) if k in s else None for k in ("min", "max", "measured")}
         ratios.append(RatioSpec(str(path), bound["min"], bound["max"], bound["measured"]))
-    quick = e.get("quick", False)
-    if not isinstance(quick, bool):
-        raise ConfigError(f"{where}.quick: expected true/false, got {quick!r}")
     return SpeedEntry(name, script, _strings(where + ".args", e.get("args", [])), quick, ratios,
                       _strings(where + ".compare", e.get("compare", [])))
 

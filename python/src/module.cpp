@@ -62,8 +62,8 @@ PYBIND11_MODULE(_core, m) {
 #endif
     d["cuda_available"] = lookalike::util::cuda_available();
     py::list degraded;  // deliberately slowed test builds (CMake LOOKALIKE_DEGRADE_*)
-#ifdef LOOKALIKE_DEGRADE_KNN_SKIP
-    degraded.append("knn_skip");
+#ifdef LOOKALIKE_DEGRADE_KNN_TILE
+    degraded.append("knn_tile");
 #endif
     d["degraded"] = degraded;
     return d;

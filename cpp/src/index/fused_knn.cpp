@@ -81,9 +81,7 @@ inline void scan_row(const float* row, int64_t m, int64_t base, TopK& heap) {
   for (; j + kChunk <= m; j += kChunk) {
     float mx = row[j];
     for (int64_t t = 1; t < kChunk; ++t) mx = std::max(mx, row[j + t]);
-#ifndef LOOKALIKE_DEGRADE_KNN_SKIP  // (a gate test build scans every score: see CMakeLists.txt)
     if (mx < thr) continue;
-#endif
     for (int64_t t = 0; t < kChunk; ++t) {
       if (row[j + t] >= thr) {
         heap.push(row[j + t], base + j + t);
@@ -142,6 +140,9 @@ KnnResult detail::fused_knn_impl(const torch::Tensor& query_in, const torch::Ten
   const int threads = std::max(1, omp_get_max_threads());
   if (block_queries == 0)  // large tiles amortise the GEMM; enough of them to feed every thread
     block_queries = std::clamp<int64_t>((nq + threads - 1) / threads, 16, 512);
+#ifdef LOOKALIKE_DEGRADE_KNN_TILE  // a gate test build: one query per tile (see CMakeLists.txt)
+  block_queries = 1;
+#endif
   const int64_t q_blocks = (nq + block_queries - 1) / block_queries;
 
 #pragma omp parallel num_threads(threads)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import sys
 import time
@@ -140,6 +141,9 @@ def read_plain(d: Path) -> int:
 
 WRITERS = {"plain": (write_plain, read_plain), "index": (write_index, read_index), "update_log": (write_update_log, read_update_log),
            "results": (write_results, read_results), "checkpoint": (write_checkpoint, read_checkpoint)}
+# The file whose existence says the writer finished its first save (the last of a generation).
+READY = {"plain": "plain.txt", "index": "index.bin", "update_log": "updates.log", "results": "run/plot.png",
+         "checkpoint": "checkpoint.pt"}
 
 
 def _fork(fn, *args) -> int:
@@ -170,13 +174,19 @@ def main() -> None:
         assert os.waitpid(pid, 0)[1] == 0, "the uninterrupted reference run failed"
     failures, reads = [], []
     for i in range(kills):
+        shutil.rmtree(d)  # each round starts empty: its writer's own first save is waited for
+        d.mkdir()
         pid = _fork(writer, d)
-        time.sleep(rng.uniform(0.05, 1.0))
+        # Kill at a random moment after the writer's first complete save (machine load only
+        # shifts when that is, not whether the kill lands among saves).
+        t0 = time.perf_counter()
+        while not (d / READY[name]).exists() and time.perf_counter() - t0 < 120:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.8))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        if name != "checkpoint" and not any(p.is_file() and ".tmp" not in p.name and not p.name.startswith("last_")
-                                            for p in d.rglob("*")):
-            reads.append(None)  # killed before the first save finished: nothing to read yet
+        if not (d / READY[name]).exists():
+            reads.append(None)  # the first save never finished within 120 s
             continue
         (d / "last_error").unlink(missing_ok=True)
         rid = _fork(reader, d)
@@ -185,9 +195,6 @@ def main() -> None:
             failures.append({"kill": i, "error": (d / "last_error").read_text() if (d / "last_error").exists() else status})
         else:
             reads.append(int((d / "last_read").read_text()))
-        if name == "checkpoint":  # each round restarts the interrupted training from scratch
-            for f in d.iterdir():
-                f.unlink()
     print(json.dumps({"writer": name, "kills": kills, "failures": failures,
                       "reads": [r for r in reads if r is not None], "before_first_save": reads.count(None)}))
 

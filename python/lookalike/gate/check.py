@@ -145,11 +145,8 @@ def table(rows: Sequence[Row]) -> str:
     head = ("entry", "metric / ratio", "expected", "measured", "verdict")
     body = [(r.entry, r.metric, r.expected, _fmt(r.measured), r.verdict + (f" ({r.detail})" if r.detail else ""))
             for r in rows]
-    widths = [max(len(str(x[i])) for x in [head] + body) for i in range(5)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     failed = sum(r.verdict != "ok" for r in rows)
-    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body] +
-                     [f"{len(rows) - failed} ok, {failed} FAIL"])
+    return history.columns(head, body, rule=True) + f"\n{len(rows) - failed} ok, {failed} FAIL"
 
 
 def run_check(path: str, quick: bool = False, only: Sequence[str] = (), out: str = "results/check",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from . import expected as ex
+from .history import columns
 
 
 def u_test(base: Sequence[float], head: Sequence[float], alpha: float = 0.05) -> Dict[str, Any]:
@@ -97,8 +98,7 @@ def table(rows: Sequence[Dict[str, Any]]) -> str:
     body = [(r["entry"], r["path"], f"{r['base_median']:.4g}", f"{r['head_median']:.4g}",
              "-" if r["change"] is None else f"{r['change']:+.1%}", f"{r['p']:.3g}",
              "differs" if r["differs"] else "same") for r in rows]
-    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head] + body)
+    return columns(head, body)
 
 
 def run_compare(path: str, base: str, reps: int = 5, only: Sequence[str] = (), out: Optional[str] = None,

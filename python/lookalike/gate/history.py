@@ -68,6 +68,16 @@ def series(runs: Sequence[Dict[str, Any]], pattern: str = "") -> Dict[str, List[
     return out
 
 
+def columns(head: Sequence[str], body: Sequence[Sequence[Any]], rule: bool = False) -> str:
+    """Rows as left-aligned columns two spaces apart (the gate's tables); ``rule``: a line of
+    dashes under the head."""
+    rows = [[str(c) for c in head]] + [[str(c) for c in r] for r in body]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    if rule:
+        rows.insert(1, ["-" * w for w in widths])
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
 def _label(run: Dict[str, Any]) -> str:
     c = run.get("commit") or {}
     return f"{c.get('sha') or '?'}{'+' if c.get('dirty') else ''}"
@@ -79,8 +89,7 @@ def text(runs: Sequence[Dict[str, Any]], pattern: str = "") -> str:
     head = ["time", "commit", "failed"] + list(s)
     body = [[r["time"], _label(r), str(r["failed"])] + ["-" if s[k][i] is None else f"{s[k][i]:.4g}" for k in s]
             for i, r in enumerate(runs)]
-    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head] + body)
+    return columns(head, body)
 
 
 def plot(runs: Sequence[Dict[str, Any]], path: str, pattern: str = "") -> None:

@@ -24,13 +24,10 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Sequence, Tuple
 import torch
 
 from .. import _core, data, results
+from ..progress import duration
 
 # (option paths, applies(cfg), when it applies): see config.check_applies.
 AppliesRule = Tuple[Sequence[str], Callable[[Mapping[str, Any]], bool], str]
-
-
-def _duration(s: float) -> str:
-    return f"{s:.1f} s" if s < 120 else f"{int(s // 60)} min {int(s % 60):02d} s"
 
 
 class Output:
@@ -61,7 +58,7 @@ class Output:
         finally:
             dt = time.perf_counter() - t
             self.timings[f"{step}_s"] = self.timings.get(f"{step}_s", 0.0) + dt
-            print(f"[{self.label}] {step} done in {_duration(dt)} (study {_duration(time.perf_counter() - self.t0)})",
+            print(f"[{self.label}] {step} done in {duration(dt)} (study {duration(time.perf_counter() - self.t0)})",
                   file=sys.stderr, flush=True)
 
     def figure(self, name: str, fig: Any) -> None:

@@ -97,20 +97,25 @@ def check_studies(entries: Sequence[ex.StudyEntry], root: Path, out: Path,
     return rows
 
 
-def _run_script(entry: ex.SpeedEntry, root: Path, out: Path) -> Dict[str, Any]:
+def run_benchmark(entry: ex.SpeedEntry, tree: Path, path: Path, env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """Runs the entry's script of ``tree`` (from ``tree``, with ``env``) writing its JSON to
+    ``path``; returns that JSON. A failed run or no JSON is a RuntimeError with the script's stderr."""
     import json
 
-    path = out / "bench" / f"{entry.name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
-    cmd = [sys.executable, str(root / entry.script), *entry.args, "--json", str(path)]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    cmd = [sys.executable, str(tree / entry.script), *entry.args, "--json", str(path)]
+    proc = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
     if not path.exists():
         raise RuntimeError(f"{' '.join(cmd)} wrote no {path}")
     return json.loads(path.read_text())
+
+
+def _run_script(entry: ex.SpeedEntry, root: Path, out: Path) -> Dict[str, Any]:
+    return run_benchmark(entry, root, out / "bench" / f"{entry.name}.json")
 
 
 def check_speed(entries: Sequence[ex.SpeedEntry], root: Path, out: Path,

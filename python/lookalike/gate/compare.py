@@ -7,7 +7,6 @@ here, between two builds measured on one machine in one session; the gate itself
 """
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -64,14 +63,10 @@ def build(tree: Path, log: Callable[[str], None] = print) -> None:
 
 def run_script(tree: Path, entry: ex.SpeedEntry) -> Dict[str, Any]:
     """One run of the entry's script from ``tree`` importing ``tree``'s lookalike; its JSON."""
+    from .check import run_benchmark
+
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "bench.json"
-        env = dict(os.environ, PYTHONPATH=str(tree / "python"))
-        proc = subprocess.run([sys.executable, str(tree / entry.script), *entry.args, "--json", str(out)], cwd=tree,
-                              env=env, capture_output=True, text=True)
-        if proc.returncode != 0 or not out.exists():
-            raise RuntimeError(f"{entry.script} in {tree} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-        return json.loads(out.read_text())
+        return run_benchmark(entry, tree, Path(tmp) / "bench.json", env=dict(os.environ, PYTHONPATH=str(tree / "python")))
 
 
 def compare(root: Path, base_tree: Path, entries: Sequence[ex.SpeedEntry], reps: int,

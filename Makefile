@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 BUILD   := build/py311
 export OMP_NUM_THREADS ?= $(shell nproc)
 
-.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search visual-search-fashion local-rerank local-rerank-fashion localisation tags tags-fashion test-crash check check-quick bench-compare history format clean
+.PHONY: bootstrap demo test test-cpp test-python test-full label-issues bench bench-ann bench-memory noisy-study noisy-products dedup dedup-amazon dedup-shopee dedup-fashion visual-search visual-search-fashion local-rerank local-rerank-fashion localisation tags tags-fashion test-crash test-sanitize fuzz check check-quick bench-compare history format clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -108,6 +108,16 @@ test-python:
 ## make test runs 8 per writer)
 test-crash: bootstrap
 	LOOKALIKE_FULL=1 $(PY) -m pytest -q tests/python/test_crash_safety.py
+
+## make test-sanitize: the core and the C++ tests built by clang with ASan + UBSan (build/sanitize),
+## then ctest under them (first build ~50 min on 2 cores)
+test-sanitize: bootstrap
+	bash scripts/sanitize.sh
+
+## make fuzz: each libFuzzer target (cpp/fuzz/) for FUZZ_SECONDS (default 600), FUZZ_JOBS at a time,
+## from tests/fuzz/corpus/; findings in build/fuzz/findings/, table in results/fuzz/summary.json
+fuzz: bootstrap
+	bash scripts/fuzz.sh
 
 ## make test-full: the tests that need full-size runs (skipped by make test; ~25 min on 2 cores)
 test-full: bootstrap

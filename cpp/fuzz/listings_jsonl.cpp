@@ -1,0 +1,9 @@
+// Product listings from JSON Lines: dedup::read_listings.
+#include "fuzz_target.h"
+#include "listings_options.h"
+
+LOOKALIKE_FUZZ_TARGET(listings_jsonl, ".jsonl") {
+  lookalike::fuzz::expect_named(input.path, [&] {
+    lookalike::dedup::read_listings(lookalike::fuzz::listings_options(input));
+  });
+}

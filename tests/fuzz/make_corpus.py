@@ -5,8 +5,8 @@ for images, h5py for Keras files, torch.save for state_dicts), plus a few hand-m
 
     .venv/bin/python tests/fuzz/make_corpus.py   (needs the built lookalike._core)
 
-Deterministic: the same files each run (seeded), so the corpus in git changes only when a
-writer's format does. Files whose reader checks a trailing CRC-32 are stored without it
+Seeded: the same content each run (torch archives still differ byte-wise between runs in
+their record ids). Files whose reader checks a trailing CRC-32 are stored without it
 (the fuzz target appends it: cpp/fuzz/fuzz_target.h, append_checksum)."""
 from __future__ import annotations
 
@@ -156,6 +156,8 @@ def network_seeds(tmp: Path) -> None:
             for w, value in weights.items():
                 lg.create_dataset(f"{name}/{w}:0", data=np.asarray(value, np.float32))
     put("pretrained", "keras.h5", (tmp / "k.h5").read_bytes())
+    put("pretrained", "model.tflite", tflite_bytes())
+    net.load_pretrained(str(CORPUS / "pretrained" / "model.tflite"))  # the seed loads whole
 
     images = torch.from_numpy(np.random.default_rng(3).integers(0, 256, (8, 3, 8, 8), dtype=np.uint8))
     targets = torch.tensor([[1, 0, 1], [0, 1, 0]] * 4, dtype=torch.float32)
@@ -170,6 +172,48 @@ def network_seeds(tmp: Path) -> None:
     train.fit(gray, torch.arange(8) % 4, epochs=2, batch_size=4, channels=[4], embedding_dim=8,
               filter="coteaching", checkpoint_dir=str(tmp / "ck"), progress="off")
     put("checkpoint", "coteaching.pt", (tmp / "ck" / "checkpoint.pt").read_bytes())
+
+
+def tflite_bytes() -> bytes:
+    """A float TFLite model of the ConvNet the pretrained target loads into: CONV_2D 3 -> 4 (3 x 3)
+    and FULLY_CONNECTED 4 -> 2, written with the flatbuffers builder by the schema's field slots
+    (cpp/src/models/pretrained/tflite_schema.fbs)."""
+    import flatbuffers
+    b = flatbuffers.Builder(1024)
+    rng = np.random.default_rng(4)
+    arrays = [None, rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4), None, rng.normal(size=(2, 4)),
+              rng.normal(size=2), None]
+    shapes = [[1, 8, 8, 3], [4, 3, 3, 3], [4], [1, 8, 8, 4], [2, 4], [2], [1, 2]]
+
+    def table(fields):  # fields: (slot, kind, value)
+        b.StartObject(max(f[0] for f in fields) + 1)
+        for slot, kind, value in fields:
+            getattr(b, f"Prepend{kind}Slot")(slot, value, 0)
+        return b.EndObject()
+
+    def offsets(items):
+        b.StartVector(4, len(items), 4)
+        for o in reversed(items):
+            b.PrependUOffsetTRelative(o)
+        return b.EndVector()
+
+    def ints(values):
+        return b.CreateNumpyVector(np.asarray(values, np.int32))
+
+    buffers = [table([(0, "UOffsetTRelative", b.CreateNumpyVector(
+        np.frombuffer(a.astype(np.float32).tobytes(), np.uint8)))]) if a is not None else table([(0, "Uint32", 0)])
+        for a in arrays]
+    tensors = [table([(0, "UOffsetTRelative", ints(shape)), (1, "Int8", 0), (2, "Uint32", i),
+                      (3, "UOffsetTRelative", b.CreateString(f"t{i}"))]) for i, shape in enumerate(shapes)]
+    ops = [table([(0, "Uint32", 0), (1, "UOffsetTRelative", ints([0, 1, 2])), (2, "UOffsetTRelative", ints([3]))]),
+           table([(0, "Uint32", 1), (1, "UOffsetTRelative", ints([3, 4, 5])), (2, "UOffsetTRelative", ints([6]))])]
+    codes = [table([(0, "Int8", 3), (3, "Int32", 3)]), table([(0, "Int8", 9), (3, "Int32", 9)])]
+    graph = table([(0, "UOffsetTRelative", offsets(tensors)), (1, "UOffsetTRelative", ints([0])),
+                   (2, "UOffsetTRelative", ints([6])), (3, "UOffsetTRelative", offsets(ops))])
+    model = table([(0, "Uint32", 3), (1, "UOffsetTRelative", offsets(codes)),
+                   (2, "UOffsetTRelative", offsets([graph])), (4, "UOffsetTRelative", offsets(buffers))])
+    b.Finish(model, file_identifier=b"TFL3")
+    return bytes(b.Output())
 
 
 def text_seeds(tmp: Path) -> None:

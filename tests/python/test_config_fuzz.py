@@ -18,7 +18,7 @@ from lookalike import config, runner
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (ROOT / "experiments").glob("*.yaml") if p.name != "expected.yaml")
 EXAMPLES = 400 if os.environ.get("LOOKALIKE_FULL") else 60
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 

@@ -19,7 +19,8 @@ cmake --build "$SANITIZE_BUILD" -j "${JOBS_BUILD:-$(nproc)}" --target $(printf '
 
 run_one() {
   local t=$1
-  mkdir -p "$OUT/corpus/$t" "$OUT/findings/$t" "$OUT/logs"
+  mkdir -p "$OUT/corpus/$t" "$OUT/findings/$t" "$OUT/logs" "$OUT/started"
+  touch "$OUT/started/$t"
   # -timeout: one input slower than 25 s is a finding (a hang); -rss_limit_mb also bounds a single
   # allocation (malloc_limit_mb defaults to it), so a size taken from a header unchecked is one too.
   "$SANITIZE_BUILD/fuzz_$t" -max_total_time="$SECONDS_EACH" -timeout=25 -rss_limit_mb=2048 \
@@ -35,14 +36,18 @@ printf '%-15s %8s %12s %10s %8s %9s\n' target seconds inputs per_s corpus findin
 json="["
 for t in $TARGETS; do
   log="$OUT/logs/$t.log"
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | awk '{print $2}')
-  secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | tail -1 | awk '{print $5}')
-  corpus=$(ls "$OUT/corpus/$t" "tests/fuzz/corpus/$t" | grep -vc ':$\|^$' || true)
+  execs=$(grep -ao 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
+  secs=$(grep -ao 'Done [0-9]* runs in [0-9]* second' "$log" | tail -1 | awk '{print $5}' || true)
+  if [ -z "$secs" ]; then  # stopped by a finding: the last status line's time
+    secs=$(stat -c %Y "$log" 2>/dev/null || echo 0)
+    secs=$((secs - $(stat -c %Y "$OUT/started/$t")))
+  fi
+  rate=$([ -n "$execs" ] && [ "$secs" -gt 0 ] && echo $((execs / secs)) || echo null)
+  corpus=$(($(ls "$OUT/corpus/$t" | wc -l) + $(ls "tests/fuzz/corpus/$t" | wc -l)))
   findings=$(ls "$OUT/findings/$t" | wc -l)
   [ "$findings" -gt 0 ] && status=1
   printf '%-15s %8s %12s %10s %8s %9s\n' "$t" "${secs:-?}" "${execs:-?}" "${rate:-?}" "$corpus" "$findings"
-  json+="{\"target\": \"$t\", \"seconds\": ${secs:-null}, \"inputs\": ${execs:-null}, \"per_second\": ${rate:-null}, \"corpus\": $corpus, \"findings\": $findings},"
+  json+="{\"target\": \"$t\", \"seconds\": $secs, \"inputs\": ${execs:-null}, \"per_second\": $rate, \"corpus\": $corpus, \"findings\": $findings},"
 done
 echo "${json%,}]" > results/fuzz/summary.json
 [ $status -eq 0 ] || echo "findings in $OUT/findings/ (logs: $OUT/logs/)"

@@ -33,6 +33,34 @@ std::string concat(const Args&... args) {
 }
 }  // namespace detail
 
+/// Runs `read`, the parsing of the file `path` (a `what`: "model file", "checkpoint"), so that
+/// whatever a corrupt file makes a library throw reaches the caller as lookalike's own error
+/// naming the file: another exception (a torch archive's missing key, a pickle's parse error,
+/// std::bad_alloc from a size it declares, an OpenCV assertion) becomes FileError; a lookalike
+/// error keeps its type, with the file named in front when its message does not name it.
+template <class Read>
+auto guard_file_read(const std::string& path, const char* what, Read&& read) -> decltype(read()) {
+  const auto named = [&](const std::string& message) {
+    return message.find(path) != std::string::npos
+               ? message
+               : detail::concat("'", path, "' (", what, "): ", message);
+  };
+  try {
+    return read();
+  } catch (const FileError& e) {
+    throw FileError(named(e.what()));
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(named(e.what()));
+  } catch (const Error& e) {
+    throw Error(named(e.what()));
+  } catch (const std::exception& e) {
+    throw FileError(detail::concat("'", path, "' is not a readable ", what,
+                                   " (corrupt, truncated or "
+                                   "another format): ",
+                                   e.what()));
+  }
+}
+
 }  // namespace lookalike
 
 /// Throws lookalike::InvalidArgument with the streamed message when `cond` is false.

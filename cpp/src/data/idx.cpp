@@ -57,20 +57,24 @@ torch::Tensor read_idx(const std::string& path) {
   const size_t header = 4 + 4 * static_cast<size_t>(ndim);
   LOOKALIKE_CHECK_FILE(bytes.size() >= header, "IDX file '", path, "' is truncated in its header");
   std::vector<int64_t> dims;
+  const size_t have = bytes.size() - header;
   size_t count = 1;
   for (int d = 0; d < ndim; ++d) {
     const uint8_t* p = bytes.data() + 4 + 4 * d;
     const int64_t v = (int64_t(p[0]) << 24) | (int64_t(p[1]) << 16) | (int64_t(p[2]) << 8) | p[3];
     dims.push_back(v);
+    // The product of up to 255 sizes of 32 bits would wrap: stop once it passes the file.
+    LOOKALIKE_CHECK_FILE(v == 0 || count <= have / static_cast<size_t>(v), "IDX file '", path,
+                         "' is truncated: its header promises more values than its ", have,
+                         " bytes");
     count *= static_cast<size_t>(v);
   }
-  const size_t have = bytes.size() - header;
   LOOKALIKE_CHECK_FILE(have >= count, "IDX file '", path, "' is truncated: header promises ", count,
                        " values, file holds ", have);
   LOOKALIKE_CHECK_FILE(have == count, "IDX file '", path, "' has ", have - count,
                        " trailing bytes after its ", count, " values");
   auto t = torch::empty(dims, torch::kUInt8);
-  std::memcpy(t.data_ptr<uint8_t>(), bytes.data() + header, count);
+  if (count > 0) std::memcpy(t.data_ptr<uint8_t>(), bytes.data() + header, count);
   return t;
 }
 

@@ -47,7 +47,12 @@ torch::Tensor read_image(const std::string& path, int size, int64_t* original) {
                          "' is a truncated JPEG (no end-of-image marker FF D9)");
   }
   cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-  cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
+  cv::Mat bgr;
+  try {
+    bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {  // e.g. a header declaring more pixels than OpenCV allows
+    throw FileError(detail::concat("image '", path, "' cannot be decoded: ", e.what()));
+  }
   LOOKALIKE_CHECK_FILE(!bgr.empty(), "image '", path,
                        "' cannot be decoded (corrupt or not an image)");
   if (original) original[0] = bgr.cols, original[1] = bgr.rows;

@@ -281,7 +281,8 @@ ImageSet read_image_set(const ImageSetOptions& o) {
   if (o.set == "csv") {
     auto cols = o.class_columns;
     if (cols.empty()) cols = {"class"};
-    return finish(csv_rows(o, cols), o);
+    // A missing or corrupt photo's error names the table that lists it too.
+    return guard_file_read(o.root, "image set table", [&] { return finish(csv_rows(o, cols), o); });
   }
   LOOKALIKE_CHECK_FILE(util::is_directory(o.root), "image set 'folder': '", o.root,
                        "' is not a folder");

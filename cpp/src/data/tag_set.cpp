@@ -342,7 +342,10 @@ TagSet read_tag_set(const TagSetOptions& o) {
   TagSet out;
   const Rows rows = read_rows(l, o, out.skipped);
   LOOKALIKE_CHECK_ARG(!rows.paths.empty(), "tag set '", o.set, "' (", l.table, "): no photo");
-  auto decoded = decode_images(rows.paths, o.image_size, o.threads, o.bad_image);
+  // A missing or corrupt photo's error names the table that lists it too.
+  auto decoded = guard_file_read(l.table, "tag table", [&] {
+    return decode_images(rows.paths, o.image_size, o.threads, o.bad_image);
+  });
   if (decoded.kept.size() < rows.paths.size())
     out.skipped["unreadable image"] +=
         static_cast<int64_t>(rows.paths.size() - decoded.kept.size());

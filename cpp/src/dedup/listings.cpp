@@ -341,7 +341,7 @@ torch::Tensor parse_phash(const std::vector<std::string>& hex, const std::string
     for (int b = 0; ok && b < 8; ++b) {
       const int hi = nibble(h[2 * b]), lo = nibble(h[2 * b + 1]);
       ok = hi >= 0 && lo >= 0;
-      o[i * 8 + b] = static_cast<uint8_t>(hi << 4 | lo);
+      if (ok) o[i * 8 + b] = static_cast<uint8_t>(hi << 4 | lo);
     }
     LOOKALIKE_CHECK_ARG(ok, source, " row ", i + 1, ": perceptual hash '", h,
                         "' is not 16 hex digits (64 bits)");

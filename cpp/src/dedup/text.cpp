@@ -348,34 +348,39 @@ void TextEncoder::save(const std::string& path) const {
 }
 
 TextEncoder TextEncoder::load(const std::string& path) {
-  LOOKALIKE_CHECK_FILE(util::file_exists(path), "text encoder file '", path, "' does not exist");
-  torch::serialize::InputArchive a;
-  c10::IValue format;
-  torch::Tensor hash, idf;
-  try {
-    a.load_from(path);
-    a.read("format", format);
-    a.read("hash", hash);
-    a.read("idf", idf);
-  } catch (const c10::Error&) {
-    throw FileError(
-        detail::concat("'", path, "' is not a lookalike text encoder (truncated or other format)"));
-  }
-  LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == "lookalike.TextEncoder/1", "'",
-                       path, "' is not a lookalike text encoder");
-  auto h = hash.accessor<int64_t, 1>();
-  TextEncoderOptions o;
-  o.hash.buckets = h[0], o.hash.min_n = int(h[1]), o.hash.max_n = int(h[2]),
-  o.hash.words = h[3] != 0;
-  o.dim = h[4];
-  TextEncoder enc(o);
-  torch::serialize::InputArchive bag, proj;
-  a.read("bag", bag);
-  a.read("proj", proj);
-  enc.impl_->bag->load(bag);
-  enc.impl_->proj->load(proj);
-  enc.impl_->idf = idf;
-  return enc;
+  return guard_file_read(path, "text encoder file", [&] {
+    LOOKALIKE_CHECK_FILE(util::file_exists(path), "text encoder file '", path, "' does not exist");
+    torch::serialize::InputArchive a;
+    c10::IValue format;
+    torch::Tensor hash, idf;
+    try {
+      a.load_from(path);
+      a.read("format", format);
+      a.read("hash", hash);
+      a.read("idf", idf);
+    } catch (const c10::Error&) {
+      throw FileError(detail::concat(
+          "'", path, "' is not a lookalike text encoder (truncated or other format)"));
+    }
+    LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == "lookalike.TextEncoder/1",
+                         "'", path, "' is not a lookalike text encoder");
+    LOOKALIKE_CHECK_FILE(hash.defined() && hash.dim() == 1 && hash.numel() == 5 &&
+                             hash.scalar_type() == torch::kLong,
+                         "'", path, "': its hash options are not 5 integers");
+    auto h = hash.accessor<int64_t, 1>();
+    TextEncoderOptions o;
+    o.hash.buckets = h[0], o.hash.min_n = int(h[1]), o.hash.max_n = int(h[2]),
+    o.hash.words = h[3] != 0;
+    o.dim = h[4];
+    TextEncoder enc(o);
+    torch::serialize::InputArchive bag, proj;
+    a.read("bag", bag);
+    a.read("proj", proj);
+    enc.impl_->bag->load(bag);
+    enc.impl_->proj->load(proj);
+    enc.impl_->idf = idf;
+    return enc;
+  });
 }
 
 }  // namespace lookalike::dedup

@@ -17,12 +17,15 @@ std::string tensor_bytes(const torch::Tensor& t) {
 
 torch::Tensor tensor_from_bytes(const std::string& bytes, size_t offset, int64_t numel,
                                 torch::ScalarType type) {
+  // Checked before allocating: the count comes from the file.
+  const size_t element = c10::elementSize(type);
+  LOOKALIKE_CHECK_FILE(numel >= 0 && offset <= bytes.size() &&
+                           static_cast<uint64_t>(numel) <= (bytes.size() - offset) / element,
+                       "index payload is truncated (", bytes.size(), " bytes, ", numel,
+                       " values of ", element, " bytes expected from byte ", offset, ")");
   auto t = torch::empty({numel}, torch::TensorOptions().dtype(type));
-  const size_t n = static_cast<size_t>(numel) * t.element_size();
-  LOOKALIKE_CHECK_FILE(offset <= bytes.size() && n <= bytes.size() - offset,
-                       "index payload is truncated (", bytes.size(), " bytes, ", offset + n,
-                       " expected)");
-  std::memcpy(t.data_ptr(), bytes.data() + offset, n);
+  const size_t n = static_cast<size_t>(numel) * element;
+  if (n > 0) std::memcpy(t.data_ptr(), bytes.data() + offset, n);
   return t;
 }
 

@@ -104,7 +104,7 @@ class FaissStore final : public Store {
     LOOKALIKE_CHECK_FILE((bytes.size() - off) % sizeof(int64_t) == 0,
                          "FAISS payload id table is truncated");
     pos_ids_.resize(n);
-    std::memcpy(pos_ids_.data(), bytes.data() + off, n * sizeof(int64_t));
+    if (n > 0) std::memcpy(pos_ids_.data(), bytes.data() + off, n * sizeof(int64_t));
     LOOKALIKE_CHECK_FILE(ivf_ || n == index_->ntotal, "FAISS index holds ", index_->ntotal,
                          " vectors but its id table ", n);
   }

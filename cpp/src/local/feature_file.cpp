@@ -20,9 +20,18 @@ std::string bytes_of(const torch::Tensor& t) {
 
 torch::Tensor tensor_of(const std::string& bytes, std::vector<int64_t> shape, torch::Dtype dtype,
                         const std::string& path, const char* what) {
-  int64_t n = 1;
-  for (auto s : shape) n *= s;
-  const auto expected = static_cast<size_t>(n) * torch::elementSize(dtype);
+  // The shape comes from the header: its product is bounded by the section before it can wrap.
+  const size_t element = torch::elementSize(dtype);
+  const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();
+  size_t n = empty ? 0 : 1;
+  for (auto s : shape) {
+    LOOKALIKE_CHECK_FILE(s >= 0 && (empty || n <= bytes.size() / element / static_cast<size_t>(s)),
+                         "local feature file '", path, "': section ", what, " has ", bytes.size(),
+                         " bytes, less than its header's shape ", torch::IntArrayRef(shape),
+                         " implies");
+    if (!empty) n *= static_cast<size_t>(s);
+  }
+  const size_t expected = n * element;
   LOOKALIKE_CHECK_FILE(bytes.size() == expected, "local feature file '", path, "': section ", what,
                        " has ", bytes.size(), " bytes, the header implies ", expected);
   auto t = torch::empty(shape, dtype);

@@ -55,46 +55,48 @@ void save_checkpoint(const std::string& dir, const TrainOptions& o, std::vector<
 int load_checkpoint(const std::string& path, const TrainOptions& o, std::vector<models::Net>& nets,
                     torch::nn::Module* loss, torch::optim::Optimizer& opt,
                     noisy::SampleFilter& filter, std::vector<util::Record>& history) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    throw FileError(::lookalike::detail::concat("checkpoint '", path,
-                                                "' cannot be read (truncated or not a "
-                                                "lookalike checkpoint)"));
-  }
-  c10::IValue v;
-  archive.read("trajectory", v);
-  const std::string saved = v.toStringRef();
-  const std::string now = trajectory_json(o).dump();
-  LOOKALIKE_CHECK_ARG(saved == now, "checkpoint '", path,
-                      "' was written with other training options; cannot resume.\n  saved: ", saved,
-                      "\n  now:   ", now);
-  for (size_t i = 0; i < nets.size(); ++i) {
-    torch::serialize::InputArchive net_archive;
-    archive.read(net_key(i), net_archive);
-    nets[i]->load(net_archive);
-    nets[i]->apply_memory_format();  // a checkpoint written with another layout
-  }
-  if (loss) {
-    torch::serialize::InputArchive loss_archive;
-    archive.read("metric_loss", loss_archive);
-    loss->load(loss_archive);
-  }
-  torch::serialize::InputArchive opt_archive, filter_archive;
-  archive.read("optimizer", opt_archive);
-  opt.load(opt_archive);
-  archive.read("filter_state", filter_archive);
-  auto state = filter.state();
-  for (auto& [name, t] : state) {
-    filter_archive.read(name, t);
-  }
-  filter.load_state(state);
-  archive.read("epochs_done", v);
-  const int done = static_cast<int>(v.toInt());
-  archive.read("history", v);
-  history = util::from_json_lines(v.toStringRef());
-  return done;
+  return guard_file_read(path, "checkpoint", [&] {
+    torch::serialize::InputArchive archive;
+    try {
+      archive.load_from(path);
+    } catch (const c10::Error& e) {
+      throw FileError(::lookalike::detail::concat("checkpoint '", path,
+                                                  "' cannot be read (truncated or not a "
+                                                  "lookalike checkpoint)"));
+    }
+    c10::IValue v;
+    archive.read("trajectory", v);
+    const std::string saved = v.toStringRef();
+    const std::string now = trajectory_json(o).dump();
+    LOOKALIKE_CHECK_ARG(saved == now, "checkpoint '", path,
+                        "' was written with other training options; cannot resume.\n  saved: ",
+                        saved, "\n  now:   ", now);
+    for (size_t i = 0; i < nets.size(); ++i) {
+      torch::serialize::InputArchive net_archive;
+      archive.read(net_key(i), net_archive);
+      nets[i]->load(net_archive);
+      nets[i]->apply_memory_format();  // a checkpoint written with another layout
+    }
+    if (loss) {
+      torch::serialize::InputArchive loss_archive;
+      archive.read("metric_loss", loss_archive);
+      loss->load(loss_archive);
+    }
+    torch::serialize::InputArchive opt_archive, filter_archive;
+    archive.read("optimizer", opt_archive);
+    opt.load(opt_archive);
+    archive.read("filter_state", filter_archive);
+    auto state = filter.state();
+    for (auto& [name, t] : state) {
+      filter_archive.read(name, t);
+    }
+    filter.load_state(state);
+    archive.read("epochs_done", v);
+    const int done = static_cast<int>(v.toInt());
+    archive.read("history", v);
+    history = util::from_json_lines(v.toStringRef());
+    return done;
+  });
 }
 
 }  // namespace lookalike::train::detail

@@ -72,35 +72,38 @@ void save_tagger(const Tagger& t, const std::string& path) {
 }
 
 Tagger load_tagger(const std::string& path) {
-  LOOKALIKE_CHECK_FILE(util::file_exists(path), "tagger file '", path, "' does not exist");
-  torch::serialize::InputArchive archive;
-  c10::IValue format, tags, exclusive, options;
-  try {
-    archive.load_from(path);
-    archive.read("format", format);
-  } catch (const c10::Error&) {
-    throw FileError(::lookalike::detail::concat(
-        "'", path, "' is not a lookalike tagger file (truncated or other format)"));
-  }
-  LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == kFormat, "'", path,
-                       "' is not a lookalike tagger (format ", kFormat, ")");
-  Tagger t;
-  t.net = detail::read_net(archive, path);
-  try {
-    archive.read("tags", tags);
-    archive.read("exclusive", exclusive);
-    archive.read("threshold_options", options);
-    t.tags = nlohmann::json::parse(tags.toStringRef()).get<std::vector<std::string>>();
-    t.exclusive = nlohmann::json::parse(exclusive.toStringRef()).get<std::vector<std::string>>();
-  } catch (const std::exception& e) {
-    throw FileError(::lookalike::detail::concat("tagger file '", path, "' is damaged: ", e.what()));
-  }
-  t.threshold_options =
-      util::options_from_json_text<eval::ThresholdOptions>(options.toStringRef(), "thresholds");
-  torch::Tensor thresholds;
-  if (archive.try_read("thresholds", thresholds)) t.thresholds = thresholds;
-  check_tagger(t);
-  return t;
+  return guard_file_read(path, "tagger file", [&] {
+    LOOKALIKE_CHECK_FILE(util::file_exists(path), "tagger file '", path, "' does not exist");
+    torch::serialize::InputArchive archive;
+    c10::IValue format, tags, exclusive, options;
+    try {
+      archive.load_from(path);
+      archive.read("format", format);
+    } catch (const c10::Error&) {
+      throw FileError(::lookalike::detail::concat(
+          "'", path, "' is not a lookalike tagger file (truncated or other format)"));
+    }
+    LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == kFormat, "'", path,
+                         "' is not a lookalike tagger (format ", kFormat, ")");
+    Tagger t;
+    t.net = detail::read_net(archive, path);
+    try {
+      archive.read("tags", tags);
+      archive.read("exclusive", exclusive);
+      archive.read("threshold_options", options);
+      t.tags = nlohmann::json::parse(tags.toStringRef()).get<std::vector<std::string>>();
+      t.exclusive = nlohmann::json::parse(exclusive.toStringRef()).get<std::vector<std::string>>();
+    } catch (const std::exception& e) {
+      throw FileError(
+          ::lookalike::detail::concat("tagger file '", path, "' is damaged: ", e.what()));
+    }
+    t.threshold_options =
+        util::options_from_json_text<eval::ThresholdOptions>(options.toStringRef(), "thresholds");
+    torch::Tensor thresholds;
+    if (archive.try_read("thresholds", thresholds)) t.thresholds = thresholds;
+    check_tagger(t);
+    return t;
+  });
 }
 
 }  // namespace lookalike::train

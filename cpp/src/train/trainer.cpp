@@ -411,19 +411,21 @@ void save_model(models::Net& model, const std::string& path) {
 }
 
 models::Net load_model(const std::string& path) {
-  LOOKALIKE_CHECK_FILE(util::file_exists(path), "model file '", path, "' does not exist");
-  torch::serialize::InputArchive archive;
-  c10::IValue format;
-  try {
-    archive.load_from(path);
-    archive.read("format", format);
-  } catch (const c10::Error&) {
-    throw FileError(::lookalike::detail::concat(
-        "'", path, "' is not a lookalike model file (truncated or other format)"));
-  }
-  LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == "lookalike.Net/1", "'", path,
-                       "' is not a lookalike model (format lookalike.Net/1)");
-  return detail::read_net(archive, path);
+  return guard_file_read(path, "model file", [&] {
+    LOOKALIKE_CHECK_FILE(util::file_exists(path), "model file '", path, "' does not exist");
+    torch::serialize::InputArchive archive;
+    c10::IValue format;
+    try {
+      archive.load_from(path);
+      archive.read("format", format);
+    } catch (const c10::Error&) {
+      throw FileError(::lookalike::detail::concat(
+          "'", path, "' is not a lookalike model file (truncated or other format)"));
+    }
+    LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == "lookalike.Net/1", "'", path,
+                         "' is not a lookalike model (format lookalike.Net/1)");
+    return detail::read_net(archive, path);
+  });
 }
 
 }  // namespace lookalike::train

@@ -34,8 +34,27 @@ class Handle {
   herr_t (*close_)(hid_t);
 };
 
+// The most bytes one dataset or attribute of a file may unpack to: sizes come from the file, so
+// they are bounded before anything is allocated (1,024 x the file: room for compressed chunks).
+uint64_t unpack_limit(hid_t file) {
+  hsize_t size = 0;
+  H5Fget_filesize(file, &size);
+  return 1024 * static_cast<uint64_t>(size) + (1u << 20);
+}
+
+// The element count of `space` times `element` bytes, checked against `limit` without overflow.
+uint64_t checked_bytes(hid_t space, uint64_t element, uint64_t limit, const std::string& where,
+                       const std::string& name) {
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  LOOKALIKE_CHECK_FILE(n >= 0 && element > 0 && static_cast<uint64_t>(n) <= limit / element, where,
+                       ": '", name, "' declares ", n, " values of ", element,
+                       " bytes, more than the file can hold");
+  return static_cast<uint64_t>(n) * element;
+}
+
 // A string-array attribute (fixed-length as h5py writes numpy bytes, or variable-length).
-std::vector<std::string> string_attr(hid_t obj, const char* name, const std::string& where) {
+std::vector<std::string> string_attr(hid_t obj, const char* name, const std::string& where,
+                                     uint64_t limit) {
   if (H5Aexists(obj, name) <= 0) return {};
   Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
   Handle type(H5Aget_type(attr.get()), H5Tclose);
@@ -45,17 +64,18 @@ std::vector<std::string> string_attr(hid_t obj, const char* name, const std::str
   LOOKALIKE_CHECK_FILE(
       attr.ok() && type.ok() && space.ok() && H5Tget_class(type.get()) == H5T_STRING, where,
       ": attribute '", name, "' is not a list of strings");
-  const auto n = static_cast<size_t>(H5Sget_simple_extent_npoints(space.get()));
+  const bool variable = H5Tis_variable_str(type.get()) > 0;
+  const size_t size = variable ? sizeof(char*) : H5Tget_size(type.get());
+  const auto n = static_cast<size_t>(checked_bytes(space.get(), size, limit, where, name) / size);
   std::vector<std::string> out;
   Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-  if (H5Tis_variable_str(type.get()) > 0) {
+  if (variable) {
     H5Tset_size(mem.get(), H5T_VARIABLE);
     std::vector<char*> buf(n, nullptr);
     LOOKALIKE_CHECK_FILE(H5Aread(attr.get(), mem.get(), buf.data()) >= 0, where,
                          ": cannot read attribute '", name, "'");
     for (char* s : buf) out.emplace_back(s ? s : ""), H5free_memory(s);
   } else {
-    const size_t size = H5Tget_size(type.get());
     H5Tset_size(mem.get(), size);
     H5Tset_strpad(mem.get(), H5T_STR_NULLPAD);  // numpy bytes fill every character
     std::vector<char> buf(n * size, '\0');
@@ -68,7 +88,8 @@ std::vector<std::string> string_attr(hid_t obj, const char* name, const std::str
 }
 
 // A float dataset as a tensor of its shape.
-torch::Tensor read_dataset(hid_t group, const std::string& name, const std::string& where) {
+torch::Tensor read_dataset(hid_t group, const std::string& name, const std::string& where,
+                           uint64_t limit) {
   Handle set(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Dclose);
   LOOKALIKE_CHECK_FILE(set.ok(), where, ": weight '", name, "' is named but missing");
   Handle space(H5Dget_space(set.get()), H5Sclose);
@@ -76,6 +97,7 @@ torch::Tensor read_dataset(hid_t group, const std::string& name, const std::stri
   LOOKALIKE_CHECK_FILE(rank >= 0 && rank <= 8, where, ": weight '", name, "' has a bad shape");
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  checked_bytes(space.get(), sizeof(float), limit, where, name);
   auto t = torch::empty(std::vector<int64_t>(dims.begin(), dims.end()), torch::kFloat);
   LOOKALIKE_CHECK_FILE(
       H5Dread(set.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) >= 0, where,
@@ -96,7 +118,8 @@ std::vector<Layer> read_layers(const std::string& path) {
   LOOKALIKE_CHECK_FILE(file.ok(), "'", path, "' cannot be opened as HDF5 (truncated or corrupt)");
   const bool full_model = H5Lexists(file.get(), "model_weights", H5P_DEFAULT) > 0;
   Handle root(H5Gopen2(file.get(), full_model ? "model_weights" : "/", H5P_DEFAULT), H5Gclose);
-  const auto names = string_attr(root.get(), "layer_names", "'" + path + "'");
+  const uint64_t limit = unpack_limit(file.get());
+  const auto names = string_attr(root.get(), "layer_names", "'" + path + "'", limit);
   LOOKALIKE_CHECK_ARG(!names.empty(), "'", path,
                       "' is HDF5 but not Keras weights: no layer_names attribute");
   std::vector<Layer> layers;
@@ -104,10 +127,11 @@ std::vector<Layer> read_layers(const std::string& path) {
     Handle group(H5Gopen2(root.get(), name.c_str(), H5P_DEFAULT), H5Gclose);
     LOOKALIKE_CHECK_FILE(group.ok(), "'", path, "': layer '", name, "' is listed but missing");
     Layer layer{name, {}};
-    for (const auto& w : string_attr(group.get(), "weight_names", "'" + path + "' " + name)) {
+    for (const auto& w :
+         string_attr(group.get(), "weight_names", "'" + path + "' " + name, limit)) {
       std::string shortname = w.substr(w.rfind('/') + 1);
       shortname = shortname.substr(0, shortname.find(':'));
-      layer.weights[shortname] = read_dataset(group.get(), w, "'" + path + "' " + name);
+      layer.weights[shortname] = read_dataset(group.get(), w, "'" + path + "' " + name, limit);
     }
     if (!layer.weights.empty()) layers.push_back(std::move(layer));
   }

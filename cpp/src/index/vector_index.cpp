@@ -327,46 +327,48 @@ void VectorIndex::save(const std::string& path) const {
 }
 
 VectorIndex VectorIndex::load(const std::string& path, const std::string& device) {
-  auto blob = util::read_blob(path, kIndexMagic);
-  nlohmann::json h;
-  try {
-    h = nlohmann::json::parse(blob.header);
-  } catch (const std::exception& e) {
-    throw FileError(::lookalike::detail::concat("'", path, "': unreadable header: ", e.what()));
-  }
-  LOOKALIKE_CHECK_FILE(h.value("format", 0) == kIndexFormat && blob.sections.size() == 2, "'", path,
-                       "' has index format ", h.value("format", 0), ", this build reads ",
-                       kIndexFormat);
-  auto impl = std::make_unique<Impl>();
-  impl->dim = h.at("dim").get<int64_t>();
-  impl->options.spec = h.at("spec").get<std::string>();
-  impl->options.metric = h.at("metric").get<std::string>();
-  impl->options.rebuild_fraction = h.at("rebuild_fraction").get<double>();
-  impl->options.device = device;
-  impl->backend = h.at("backend").get<std::string>();
-  impl->options.backend = impl->backend;
-  check_options(impl->dim, impl->options);
-  try {
-    impl->store =
-        impl->backend == "engine"
-            ? detail::load_engine_store(impl->dim, impl->options.metric, device, blob.sections[0])
-            : detail::load_faiss_store(impl->dim, impl->options.spec, impl->options.metric, device,
-                                       blob.sections[0]);
-  } catch (const FileError& e) {
-    throw FileError(::lookalike::detail::concat("'", path, "': ", e.what()));
-  }
-  const auto& d = blob.sections[1];
-  LOOKALIKE_CHECK_FILE(d.size() % sizeof(int64_t) == 0, "'", path, "': bad tombstone table");
-  const int64_t* dp = reinterpret_cast<const int64_t*>(d.data());
-  impl->dead.insert(dp, dp + d.size() / sizeof(int64_t));
-  auto all = impl->store->stored_ids();
-  const int64_t* ap = all.data_ptr<int64_t>();
-  for (int64_t i = 0; i < all.numel(); ++i)
-    if (!impl->dead.count(ap[i])) impl->live.insert(ap[i]);
-  LOOKALIKE_CHECK_FILE(int64_t(impl->live.size()) == h.at("size").get<int64_t>(), "'", path,
-                       "' holds ", impl->live.size(), " items, its header says ",
-                       h.at("size").get<int64_t>());
-  return VectorIndex(std::move(impl));
+  return guard_file_read(path, "saved index", [&] {
+    auto blob = util::read_blob(path, kIndexMagic);
+    nlohmann::json h;
+    try {
+      h = nlohmann::json::parse(blob.header);
+    } catch (const std::exception& e) {
+      throw FileError(::lookalike::detail::concat("'", path, "': unreadable header: ", e.what()));
+    }
+    LOOKALIKE_CHECK_FILE(h.value("format", 0) == kIndexFormat && blob.sections.size() == 2, "'",
+                         path, "' has index format ", h.value("format", 0), ", this build reads ",
+                         kIndexFormat);
+    auto impl = std::make_unique<Impl>();
+    impl->dim = h.at("dim").get<int64_t>();
+    impl->options.spec = h.at("spec").get<std::string>();
+    impl->options.metric = h.at("metric").get<std::string>();
+    impl->options.rebuild_fraction = h.at("rebuild_fraction").get<double>();
+    impl->options.device = device;
+    impl->backend = h.at("backend").get<std::string>();
+    impl->options.backend = impl->backend;
+    check_options(impl->dim, impl->options);
+    try {
+      impl->store =
+          impl->backend == "engine"
+              ? detail::load_engine_store(impl->dim, impl->options.metric, device, blob.sections[0])
+              : detail::load_faiss_store(impl->dim, impl->options.spec, impl->options.metric,
+                                         device, blob.sections[0]);
+    } catch (const FileError& e) {
+      throw FileError(::lookalike::detail::concat("'", path, "': ", e.what()));
+    }
+    const auto& d = blob.sections[1];
+    LOOKALIKE_CHECK_FILE(d.size() % sizeof(int64_t) == 0, "'", path, "': bad tombstone table");
+    const int64_t* dp = reinterpret_cast<const int64_t*>(d.data());
+    impl->dead.insert(dp, dp + d.size() / sizeof(int64_t));
+    auto all = impl->store->stored_ids();
+    const int64_t* ap = all.data_ptr<int64_t>();
+    for (int64_t i = 0; i < all.numel(); ++i)
+      if (!impl->dead.count(ap[i])) impl->live.insert(ap[i]);
+    LOOKALIKE_CHECK_FILE(int64_t(impl->live.size()) == h.at("size").get<int64_t>(), "'", path,
+                         "' holds ", impl->live.size(), " items, its header says ",
+                         h.at("size").get<int64_t>());
+    return VectorIndex(std::move(impl));
+  });
 }
 
 int64_t VectorIndex::memory_bytes() const {
@@ -422,29 +424,31 @@ void UpdateLog::save(const std::string& path) const {
 }
 
 UpdateLog UpdateLog::load(const std::string& path) {
-  auto blob = util::read_blob(path, kLogMagic);
-  UpdateLog log;
-  try {
-    auto h = nlohmann::json::parse(blob.header);
-    size_t s = 0;
-    for (const auto& e : h) {
-      const bool add = e.at("op").get<std::string>() == "add";
-      const int64_t n = e.at("n").get<int64_t>(), d = e.at("dim").get<int64_t>();
-      LOOKALIKE_CHECK_FILE(s + (add ? 2 : 1) <= blob.sections.size(), "missing sections");
-      auto ids = detail::tensor_from_bytes(blob.sections[s++], 0, n, torch::kLong);
-      torch::Tensor x;
-      if (add)
-        x = detail::tensor_from_bytes(blob.sections[s++], 0, n * d, torch::kFloat).view({n, d});
-      log.ops_.push_back(Op{add, x, ids});
+  return guard_file_read(path, "update log", [&] {
+    auto blob = util::read_blob(path, kLogMagic);
+    UpdateLog log;
+    try {
+      auto h = nlohmann::json::parse(blob.header);
+      size_t s = 0;
+      for (const auto& e : h) {
+        const bool add = e.at("op").get<std::string>() == "add";
+        const int64_t n = e.at("n").get<int64_t>(), d = e.at("dim").get<int64_t>();
+        LOOKALIKE_CHECK_FILE(s + (add ? 2 : 1) <= blob.sections.size(), "missing sections");
+        auto ids = detail::tensor_from_bytes(blob.sections[s++], 0, n, torch::kLong);
+        torch::Tensor x;
+        if (add)
+          x = detail::tensor_from_bytes(blob.sections[s++], 0, n * d, torch::kFloat).view({n, d});
+        log.ops_.push_back(Op{add, x, ids});
+      }
+    } catch (const Error& e) {
+      throw FileError(
+          ::lookalike::detail::concat("'", path, "' is not a valid update log: ", e.what()));
+    } catch (const std::exception& e) {
+      throw FileError(
+          ::lookalike::detail::concat("'", path, "' is not a valid update log: ", e.what()));
     }
-  } catch (const Error& e) {
-    throw FileError(
-        ::lookalike::detail::concat("'", path, "' is not a valid update log: ", e.what()));
-  } catch (const std::exception& e) {
-    throw FileError(
-        ::lookalike::detail::concat("'", path, "' is not a valid update log: ", e.what()));
-  }
-  return log;
+    return log;
+  });
 }
 
 }  // namespace lookalike::index

@@ -82,58 +82,60 @@ void save_local_features(const std::string& path, const std::vector<LocalFeature
 }
 
 FeatureFile load_local_features(const std::string& path) {
-  const auto blob = util::read_blob(path, kMagic);
-  nlohmann::json h;
-  try {
-    h = nlohmann::json::parse(blob.header);
-  } catch (const nlohmann::json::exception& e) {
-    throw FileError(
-        detail::concat("local feature file '", path, "': header is not JSON (", e.what(), ")"));
-  }
-  auto field = [&](const char* key) -> const nlohmann::json& {
-    LOOKALIKE_CHECK_FILE(h.contains(key), "local feature file '", path, "': header lacks '", key,
-                         "'");
-    return h[key];
-  };
-  LOOKALIKE_CHECK_FILE(field("format") == 1, "local feature file '", path, "': format ",
-                       field("format").dump(), ", this version reads 1");
-  const auto& count = field("count");
-  const auto& dim = field("dim");
-  const auto& kind = field("kind");
-  LOOKALIKE_CHECK_FILE(count.is_number_integer() && count.get<int64_t>() >= 0 &&
-                           dim.is_number_integer() && dim.get<int64_t>() >= 0 &&
-                           (kind == "float" || kind == "binary") && blob.sections.size() == 4,
-                       "local feature file '", path, "': malformed header ", blob.header);
-  const int64_t n = count.get<int64_t>(), d = dim.get<int64_t>();
-  const auto dtype = kind == "binary" ? torch::kUInt8 : torch::kFloat32;
-  auto sizes = tensor_of(blob.sections[0], {n, 3}, torch::kInt64, path, "sizes");
-  LOOKALIKE_CHECK_FILE(n == 0 || (sizes.min().item<int64_t>() >= 0 && d > 0),
-                       "local feature file '", path, "': negative sizes or zero width");
-  const int64_t total = n ? sizes.select(1, 0).sum().item<int64_t>() : 0;
-  auto kp = tensor_of(blob.sections[1], {total, 4}, torch::kFloat32, path, "keypoints");
-  auto desc = tensor_of(blob.sections[2], {total, d}, dtype, path, "descriptors");
-  auto strength = tensor_of(blob.sections[3], {total}, torch::kFloat32, path, "strength");
-  auto read_size = sizes.accessor<int64_t, 2>();
-  FeatureFile out;
-  out.meta = h.value("meta", nlohmann::json::object());
-  int64_t from = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t k = read_size[i][0];
-    LocalFeatures f;
-    f.keypoints = kp.slice(0, from, from + k).clone();
-    f.descriptors = desc.slice(0, from, from + k).clone();
-    f.strength = strength.slice(0, from, from + k).clone();
-    f.width = read_size[i][1];
-    f.height = read_size[i][2];
-    from += k;
+  return guard_file_read(path, "local feature file", [&] {
+    const auto blob = util::read_blob(path, kMagic);
+    nlohmann::json h;
     try {
-      check_features(f, detail::concat("image ", i));
-    } catch (const InvalidArgument& e) {
-      throw FileError(detail::concat("local feature file '", path, "': ", e.what()));
+      h = nlohmann::json::parse(blob.header);
+    } catch (const nlohmann::json::exception& e) {
+      throw FileError(
+          detail::concat("local feature file '", path, "': header is not JSON (", e.what(), ")"));
     }
-    out.features.push_back(std::move(f));
-  }
-  return out;
+    auto field = [&](const char* key) -> const nlohmann::json& {
+      LOOKALIKE_CHECK_FILE(h.contains(key), "local feature file '", path, "': header lacks '", key,
+                           "'");
+      return h[key];
+    };
+    LOOKALIKE_CHECK_FILE(field("format") == 1, "local feature file '", path, "': format ",
+                         field("format").dump(), ", this version reads 1");
+    const auto& count = field("count");
+    const auto& dim = field("dim");
+    const auto& kind = field("kind");
+    LOOKALIKE_CHECK_FILE(count.is_number_integer() && count.get<int64_t>() >= 0 &&
+                             dim.is_number_integer() && dim.get<int64_t>() >= 0 &&
+                             (kind == "float" || kind == "binary") && blob.sections.size() == 4,
+                         "local feature file '", path, "': malformed header ", blob.header);
+    const int64_t n = count.get<int64_t>(), d = dim.get<int64_t>();
+    const auto dtype = kind == "binary" ? torch::kUInt8 : torch::kFloat32;
+    auto sizes = tensor_of(blob.sections[0], {n, 3}, torch::kInt64, path, "sizes");
+    LOOKALIKE_CHECK_FILE(n == 0 || (sizes.min().item<int64_t>() >= 0 && d > 0),
+                         "local feature file '", path, "': negative sizes or zero width");
+    const int64_t total = n ? sizes.select(1, 0).sum().item<int64_t>() : 0;
+    auto kp = tensor_of(blob.sections[1], {total, 4}, torch::kFloat32, path, "keypoints");
+    auto desc = tensor_of(blob.sections[2], {total, d}, dtype, path, "descriptors");
+    auto strength = tensor_of(blob.sections[3], {total}, torch::kFloat32, path, "strength");
+    auto read_size = sizes.accessor<int64_t, 2>();
+    FeatureFile out;
+    out.meta = h.value("meta", nlohmann::json::object());
+    int64_t from = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t k = read_size[i][0];
+      LocalFeatures f;
+      f.keypoints = kp.slice(0, from, from + k).clone();
+      f.descriptors = desc.slice(0, from, from + k).clone();
+      f.strength = strength.slice(0, from, from + k).clone();
+      f.width = read_size[i][1];
+      f.height = read_size[i][2];
+      from += k;
+      try {
+        check_features(f, detail::concat("image ", i));
+      } catch (const InvalidArgument& e) {
+        throw FileError(detail::concat("local feature file '", path, "': ", e.what()));
+      }
+      out.features.push_back(std::move(f));
+    }
+    return out;
+  });
 }
 
 }  // namespace lookalike::local

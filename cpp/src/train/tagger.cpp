@@ -73,18 +73,9 @@ void save_tagger(const Tagger& t, const std::string& path) {
 
 Tagger load_tagger(const std::string& path) {
   return guard_file_read(path, "tagger file", [&] {
-    LOOKALIKE_CHECK_FILE(util::file_exists(path), "tagger file '", path, "' does not exist");
     torch::serialize::InputArchive archive;
-    c10::IValue format, tags, exclusive, options;
-    try {
-      archive.load_from(path);
-      archive.read("format", format);
-    } catch (const c10::Error&) {
-      throw FileError(::lookalike::detail::concat(
-          "'", path, "' is not a lookalike tagger file (truncated or other format)"));
-    }
-    LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == kFormat, "'", path,
-                         "' is not a lookalike tagger (format ", kFormat, ")");
+    detail::open_archive(archive, path, "tagger", kFormat);
+    c10::IValue tags, exclusive, options;
     Tagger t;
     t.net = detail::read_net(archive, path);
     try {

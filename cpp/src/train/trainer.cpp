@@ -383,6 +383,21 @@ void write_net(torch::serialize::OutputArchive& archive, models::Net& net) {
   archive.write("weights", weights);
 }
 
+void open_archive(torch::serialize::InputArchive& archive, const std::string& path,
+                  const char* kind, const std::string& format) {
+  LOOKALIKE_CHECK_FILE(util::file_exists(path), kind, " file '", path, "' does not exist");
+  c10::IValue value;
+  try {
+    archive.load_from(path);
+    archive.read("format", value);
+  } catch (const c10::Error&) {
+    throw FileError(::lookalike::detail::concat("'", path, "' is not a lookalike ", kind,
+                                                " file (truncated or other format)"));
+  }
+  LOOKALIKE_CHECK_FILE(value.isString() && value.toStringRef() == format, "'", path,
+                       "' is not a lookalike ", kind, " (format ", format, ")");
+}
+
 models::Net read_net(torch::serialize::InputArchive& archive, const std::string& path) {
   c10::IValue options;
   torch::serialize::InputArchive weights;
@@ -412,18 +427,8 @@ void save_model(models::Net& model, const std::string& path) {
 
 models::Net load_model(const std::string& path) {
   return guard_file_read(path, "model file", [&] {
-    LOOKALIKE_CHECK_FILE(util::file_exists(path), "model file '", path, "' does not exist");
     torch::serialize::InputArchive archive;
-    c10::IValue format;
-    try {
-      archive.load_from(path);
-      archive.read("format", format);
-    } catch (const c10::Error&) {
-      throw FileError(::lookalike::detail::concat(
-          "'", path, "' is not a lookalike model file (truncated or other format)"));
-    }
-    LOOKALIKE_CHECK_FILE(format.isString() && format.toStringRef() == "lookalike.Net/1", "'", path,
-                         "' is not a lookalike model (format lookalike.Net/1)");
+    detail::open_archive(archive, path, "model", "lookalike.Net/1");
     return detail::read_net(archive, path);
   });
 }

@@ -38,7 +38,8 @@ printf '%s\n' $TARGETS | xargs -P "$JOBS" -I{} bash -c 'run_one {}'
 # or a library (not the sanitizer, libFuzzer or the standard library).
 explain() {
   local out
-  out=$("$SANITIZE_BUILD/fuzz_$1" -runs=1 -malloc_limit_mb=1024 -rss_limit_mb=2048 "$2" 2>&1 || true)
+  # Slow unwinding: the libraries have no frame pointers, and a short stack cannot be placed.
+  out=$(ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0:fast_unwind_on_fatal=0" "$SANITIZE_BUILD/fuzz_$1" -runs=1 -malloc_limit_mb=1024 -rss_limit_mb=2048 "$2" 2>&1 || true)
   local what frame
   what=$(grep -a -m1 -o 'lookalike fuzz finding.*\|SUMMARY: [A-Za-z]*Sanitizer: [a-z-]* *[0-9]*\|ERROR: libFuzzer: [a-z -]*' <<< "$out" | cut -c1-160)
   # The first stack frame past the allocator, the sanitizers, libFuzzer and the standard library:

@@ -118,23 +118,27 @@ std::string weights_format(const std::string& weights) {
 PretrainedReport load_pretrained(NetImpl& net, const std::string& weights) {
   const std::string path = resolve_weights_path(weights);
   LOOKALIKE_CHECK_FILE(util::file_exists(path), "weights file '", path, "' does not exist");
-  const std::string content = util::read_file(path);
-  const std::vector<char> bytes(content.begin(), content.end());
-  const std::string format = format_of(content.substr(0, 8));  // the file is read once
-  detail::LoadPlan plan(path);
-  if (format == "tflite") {
-    detail::plan_tflite(net, bytes, plan);
-  } else if (format == "keras_h5") {
-    detail::plan_keras_h5(net, plan);
-  } else if (format == "state_dict") {
-    detail::plan_state_dict(net, bytes, plan);
-  } else {
-    throw FileError(::lookalike::detail::concat(
-        "weights file '", path,
-        "' is none of the formats read: a TFLite FlatBuffer, a Keras HDF5 file or a PyTorch "
-        "state_dict written by torch.save (zip)"));
-  }
-  return plan.apply(net, format);
+  // What a corrupt file makes the format's library throw (torch's unpickler, HDF5, FlatBuffers)
+  // reaches the caller as a FileError naming it (found by fuzzing: std::out_of_range escaped).
+  return guard_file_read(path, "weights file", [&] {
+    const std::string content = util::read_file(path);
+    const std::vector<char> bytes(content.begin(), content.end());
+    const std::string format = format_of(content.substr(0, 8));  // the file is read once
+    detail::LoadPlan plan(path);
+    if (format == "tflite") {
+      detail::plan_tflite(net, bytes, plan);
+    } else if (format == "keras_h5") {
+      detail::plan_keras_h5(net, plan);
+    } else if (format == "state_dict") {
+      detail::plan_state_dict(net, bytes, plan);
+    } else {
+      throw FileError(::lookalike::detail::concat(
+          "weights file '", path,
+          "' is none of the formats read: a TFLite FlatBuffer, a Keras HDF5 file or a PyTorch "
+          "state_dict written by torch.save (zip)"));
+    }
+    return plan.apply(net, format);
+  });
 }
 
 }  // namespace lookalike::models

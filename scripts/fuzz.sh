@@ -45,7 +45,7 @@ explain() {
   # The first stack frame past the allocator, the sanitizers, libFuzzer and the standard library:
   # its function, or its library when the library has no symbols.
   frame=$(grep -a '^ *#[0-9]* 0x' <<< "$out" \
-    | grep -av 'operator new\|malloc\|posix_memalign\|__interceptor\|sanitizer\|asan_\|fuzzer::\|std::\|__gnu_cxx\|libc\.so\|lookalike::fuzz\|lookalike_fuzz\|c10::alloc_cpu' \
+    | grep -av 'operator new\|memcpy\|memmove\|memset\|malloc\|posix_memalign\|__interceptor\|sanitizer\|asan_\|fuzzer::\|std::\|__gnu_cxx\|libc\.so\|lookalike::fuzz\|lookalike_fuzz\|c10::alloc_cpu' \
     | head -1 | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ (in )?//; s/\(BuildId.*//; s/ \/usr\/.*//' | cut -c1-120)
   local owner=unknown
   case "$what $frame" in

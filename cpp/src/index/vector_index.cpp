@@ -347,15 +347,11 @@ VectorIndex VectorIndex::load(const std::string& path, const std::string& device
     impl->backend = h.at("backend").get<std::string>();
     impl->options.backend = impl->backend;
     check_options(impl->dim, impl->options);
-    try {
-      impl->store =
-          impl->backend == "engine"
-              ? detail::load_engine_store(impl->dim, impl->options.metric, device, blob.sections[0])
-              : detail::load_faiss_store(impl->dim, impl->options.spec, impl->options.metric,
-                                         device, blob.sections[0]);
-    } catch (const FileError& e) {
-      throw FileError(::lookalike::detail::concat("'", path, "': ", e.what()));
-    }
+    impl->store =
+        impl->backend == "engine"
+            ? detail::load_engine_store(impl->dim, impl->options.metric, device, blob.sections[0])
+            : detail::load_faiss_store(impl->dim, impl->options.spec, impl->options.metric, device,
+                                       blob.sections[0]);
     const auto& d = blob.sections[1];
     LOOKALIKE_CHECK_FILE(d.size() % sizeof(int64_t) == 0, "'", path, "': bad tombstone table");
     const int64_t* dp = reinterpret_cast<const int64_t*>(d.data());

@@ -73,23 +73,20 @@ inline Input write_input(const uint8_t* data, size_t size, const std::string& su
   (void)cleanup;
   Input input{util::join_path(dir, "input" + suffix),
               std::string(reinterpret_cast<const char*>(data), size)};
-  std::FILE* f = std::fopen(input.path.c_str(), "wb");
-  if (!f || std::fwrite(input.bytes.data(), 1, size, f) != size || std::fclose(f) != 0)
-    throw std::runtime_error("fuzz: cannot write " + input.path);
+  util::write_file_atomic(input.path, input.bytes);
   return input;
 }
 
-/// Appends the CRC-32 of `input.bytes` to its file: the checksum util/blob.h ends a saved index,
-/// update log or feature file with, so that the fuzzer's mutations reach the parsing behind it
-/// (the `blob` target fuzzes the checksum itself). The seeds of such targets are saved files
-/// without their last 4 bytes.
+/// Rewrites the input's file as its bytes followed by their CRC-32: the checksum util/blob.h ends a
+/// saved index, update log or feature file with, so that the fuzzer's mutations reach the parsing
+/// behind it (the `blob` target fuzzes the checksum itself). The seeds of such targets are saved
+/// files without their last 4 bytes.
 inline void append_checksum(const Input& input) {
   const auto sum = static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0),
                                                reinterpret_cast<const Bytef*>(input.bytes.data()),
                                                static_cast<uInt>(input.bytes.size())));
-  std::FILE* f = std::fopen(input.path.c_str(), "ab");
-  if (!f || std::fwrite(&sum, sizeof sum, 1, f) != 1 || std::fclose(f) != 0)
-    throw std::runtime_error("fuzz: cannot write " + input.path);
+  util::write_file_atomic(
+      input.path, input.bytes + std::string(reinterpret_cast<const char*>(&sum), sizeof sum));
 }
 
 /// How many reads returned without an error in this process (the replay tests require a seed

@@ -1,7 +1,6 @@
 #pragma once
 // A folder of two tiny valid images (a.png, b.png; 2 x 2 RGB) for the targets whose tables name
 // image files (tag tables, image sets), so that their rows reach the decoding step.
-#include <cstdio>
 #include <string>
 
 #include "lookalike/util/files.h"
@@ -16,10 +15,9 @@ inline const std::string& image_folder() {
         68,  65,  84,  120, 156, 99, 56, 33, 167, 1,  68,  12,  16,  10,  0,  32, 22, 4,  57,
         97,  230, 194, 234, 0,   0,  0,  0,  73,  69, 78,  68,  174, 66,  96, 130};
     const std::string d = util::make_temp_dir("lookalike-fuzz-images-");
-    for (const char* name : {"a.png", "b.png"}) {
-      std::FILE* f = std::fopen(util::join_path(d, name).c_str(), "wb");
-      if (f) std::fwrite(png, 1, sizeof(png), f), std::fclose(f);
-    }
+    for (const char* name : {"a.png", "b.png"})
+      util::write_file_atomic(util::join_path(d, name),
+                              std::string(reinterpret_cast<const char*>(png), sizeof(png)));
     return d;
   }();
   return dir;

@@ -157,32 +157,28 @@ void save_matcher(const Matcher& m, const std::vector<std::string>& features,
 }
 
 std::pair<Matcher, std::vector<std::string>> load_matcher(const std::string& path) {
-  return guard_file_read(path, "matcher file", [&] {
-    LOOKALIKE_CHECK_FILE(util::file_exists(path), "matcher file '", path, "' does not exist");
-    const std::string text = util::read_file(path);
-    try {
-      const auto j = nlohmann::json::parse(text);
-      if (!j.is_object() || j.value("format", "") != kMatcherFormat)
-        throw std::invalid_argument("");
-      auto tensor = [&](const char* key) {
-        return torch::tensor(j.at(key).get<std::vector<double>>(), torch::kDouble);
-      };
-      auto names = j.at("features").get<std::vector<std::string>>();
-      auto coef = tensor("coef");
-      LOOKALIKE_CHECK_FILE(static_cast<int64_t>(names.size()) == coef.numel(), "'", path,
-                           "': ", names.size(), " feature names for ", coef.numel(), " weights");
-      MatcherOptions o;
-      o.threshold = j.at("threshold").get<double>();
-      return std::pair<Matcher, std::vector<std::string>>{
-          Matcher::from_parameters(coef, j.at("intercept").get<double>(), tensor("mean"),
-                                   tensor("scale"), o),
-          names};
-    } catch (const FileError&) {
-      throw;
-    } catch (const std::exception&) {
-      throw FileError(detail::concat("'", path, "' is not a lookalike matcher file"));
-    }
-  });
+  LOOKALIKE_CHECK_FILE(util::file_exists(path), "matcher file '", path, "' does not exist");
+  const std::string text = util::read_file(path);
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (!j.is_object() || j.value("format", "") != kMatcherFormat) throw std::invalid_argument("");
+    auto tensor = [&](const char* key) {
+      return torch::tensor(j.at(key).get<std::vector<double>>(), torch::kDouble);
+    };
+    auto names = j.at("features").get<std::vector<std::string>>();
+    auto coef = tensor("coef");
+    LOOKALIKE_CHECK_FILE(static_cast<int64_t>(names.size()) == coef.numel(), "'", path,
+                         "': ", names.size(), " feature names for ", coef.numel(), " weights");
+    MatcherOptions o;
+    o.threshold = j.at("threshold").get<double>();
+    return {Matcher::from_parameters(coef, j.at("intercept").get<double>(), tensor("mean"),
+                                     tensor("scale"), o),
+            names};
+  } catch (const FileError&) {
+    throw;
+  } catch (const std::exception&) {
+    throw FileError(detail::concat("'", path, "' is not a lookalike matcher file"));
+  }
 }
 
 }  // namespace lookalike::dedup

@@ -107,8 +107,8 @@ class FaissStore final : public Store {
     if (n > 0) std::memcpy(pos_ids_.data(), bytes.data() + off, n * sizeof(int64_t));
     LOOKALIKE_CHECK_FILE(ivf_ || n == index_->ntotal, "FAISS index holds ", index_->ntotal,
                          " vectors but its id table ", n);
-    if (ivf_) {  // ntotal is a header field: it must be what the lists hold (stored_ids sizes by
-                 // it)
+    // ntotal is a header field: it must be what the lists hold (stored_ids sizes by it).
+    if (ivf_) {
       size_t held = 0;
       for (size_t l = 0; l < ivf_->nlist; ++l) held += ivf_->invlists->list_size(l);
       LOOKALIKE_CHECK_FILE(index_->ntotal >= 0 && held == static_cast<size_t>(index_->ntotal),

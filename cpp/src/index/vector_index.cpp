@@ -436,10 +436,7 @@ UpdateLog UpdateLog::load(const std::string& path) {
           x = detail::tensor_from_bytes(blob.sections[s++], 0, n * d, torch::kFloat).view({n, d});
         log.ops_.push_back(Op{add, x, ids});
       }
-    } catch (const Error& e) {
-      throw FileError(
-          ::lookalike::detail::concat("'", path, "' is not a valid update log: ", e.what()));
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) {  // lookalike's errors and the JSON library's alike
       throw FileError(
           ::lookalike::detail::concat("'", path, "' is not a valid update log: ", e.what()));
     }

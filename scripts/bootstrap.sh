@@ -19,7 +19,7 @@ PACKAGES=(
   libopencv-dev libxapian-dev zlib1g-dev nlohmann-json3-dev
   python3-pytest python3-numpy python3-matplotlib python3-pandas python3-yaml python3-sklearn python3-scipy
   python3-markdown chromium python3-hypothesis
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev libgloo-dev
   python3-h5py libhdf5-dev libflatbuffers-dev flatbuffers-compiler python3-flatbuffers python3-opencv
   jupyter-nbconvert python3-nbclient python3-nbformat python3-ipykernel
   dataset-fashion-mnist

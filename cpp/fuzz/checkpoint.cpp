@@ -33,6 +33,6 @@ LOOKALIKE_FUZZ_TARGET(checkpoint, ".pt") {
   std::vector<util::Record> history;
   fuzz::expect_named(input.path, [&] {
     train::detail::load_checkpoint(input.path, o, w.nets, w.loss.get(), *w.optimizer, *filter,
-                                   history);
+                                   history, /*world_size=*/1);
   });
 }

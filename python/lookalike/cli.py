@@ -17,6 +17,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                        help="override a config value, e.g. --set train.epochs=1 (repeatable)")
     p_run.add_argument("--out", default=None, help="output folder (default: results/<name>)")
     p_run.add_argument("--show-config", action="store_true", help="print the resolved config and exit")
+    p_run.add_argument("--nproc", type=int, default=1,
+                       help="run as N processes on this machine (data-parallel training; torchrun's environment)")
     sub.add_parser("info", help="print what this build links")
     p_check = sub.add_parser("check", help="re-run the expected metrics and speed ratios; fail outside a band")
     p_check.add_argument("expected", help="expectations file, e.g. experiments/expected.yaml")
@@ -47,6 +49,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     if args.command in ("check", "history", "bench-compare"):
         return _gate(args)
+    if args.nproc != 1:
+        from . import dist
+
+        if args.nproc < 1:
+            print(f"lookalike: error: --nproc must be >= 1, got {args.nproc}", file=sys.stderr)
+            return 2
+        rest = list(sys.argv[1:] if argv is None else argv)
+        i = next(i for i, a in enumerate(rest) if a == "--nproc" or a.startswith("--nproc="))
+        del rest[i:i + (1 if "=" in rest[i] else 2)]
+        return dist.launch(rest, args.nproc)
     try:
         if args.show_config:
             print(json.dumps(runner.resolve(args.config, args.set), indent=2))
@@ -55,6 +67,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (ConfigError, ValueError, OSError) as e:
         print(f"lookalike: error: {e}", file=sys.stderr)
         return 2
+    if payload.get("rank", 0) != 0:
+        return 0  # rank 0 writes and reports
     out = args.out or f"results/{payload['name']}"
     print(json.dumps(payload.get("metrics", {}), indent=2))
     print(f"wrote {out}/metrics.json ({payload['timings']['total_s']:.1f} s)")

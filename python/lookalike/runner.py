@@ -29,7 +29,10 @@ def run(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = (), out: 
     self-contained page: report, figures, files) atomically. Returns the metrics."""
     cfg = resolve(config_path, sets)
     study = studies.get(cfg["study"])
-    output = studies.Output(Path(out) if out else Path("results") / cfg["name"], label=cfg["name"])
+    # One of several ranks (lookalike run --nproc N, torchrun): rank 0 alone writes the results.
+    rank = int(_core.dist.launch()["rank"])
+    output = studies.Output(Path(out) if out else Path("results") / cfg["name"], label=cfg["name"],
+                            writes=rank == 0)
     threads = _core.set_threads(int(cfg.get("threads", 0)))
     t0 = time.perf_counter()
     report = study.run(cfg, output)
@@ -47,6 +50,8 @@ def run(config_path: Union[str, Dict[str, Any]], sets: Iterable[str] = (), out: 
     payload.update(report)
     payload["timings"] = dict(output.timings, **report.get("timings", {}), total_s=total)
     payload["artifacts"] = ["metrics.json"] + output.artifacts + ["report.html"]
+    if rank != 0:
+        return dict(payload, rank=rank)
     output.json("metrics.json", payload)
     report_html.write(output.folder, payload)
     return payload

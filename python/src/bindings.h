@@ -28,4 +28,5 @@ void bind_noisy(py::module_& m);
 void bind_dedup(py::module_& m);
 void bind_dedup_pairs(py::module_& m);  // after bind_dedup: adds to lookalike._core.dedup
 void bind_dedup_study(py::module_& m);  // after bind_dedup
+void bind_dist(py::module_& m);
 }  // namespace lookalike::python

@@ -3,6 +3,7 @@
 #include "bindings.h"
 #include "lookalike/data/image_io.h"
 #include "lookalike/dedup/bm25.h"
+#include "lookalike/dist/world.h"
 #include "lookalike/error.h"
 #include "lookalike/index/knn.h"
 #include "lookalike/util/cpu_cache.h"
@@ -55,6 +56,7 @@ PYBIND11_MODULE(_core, m) {
     d["faiss"] = lookalike::index::have_faiss();
     d["opencv"] = lookalike::data::have_image_io();
     d["xapian"] = lookalike::dedup::have_xapian();
+    d["gloo"] = lookalike::dist::have_gloo();
 #ifdef LOOKALIKE_HAVE_CUDA
     d["cuda_build"] = true;
 #else
@@ -80,4 +82,5 @@ PYBIND11_MODULE(_core, m) {
   lookalike::python::bind_dedup(m);
   lookalike::python::bind_dedup_pairs(m);
   lookalike::python::bind_dedup_study(m);
+  lookalike::python::bind_dist(m);
 }

@@ -23,6 +23,10 @@ EpochLoader::EpochLoader(torch::Tensor images, torch::Tensor labels, LoaderOptio
   LOOKALIKE_CHECK_ARG(
       options_.augment == "none" || options_.augment == "flip" || options_.augment == "flip_crop",
       "augment must be 'none', 'flip' or 'flip_crop', got '", options_.augment, "'");
+  LOOKALIKE_CHECK_ARG(
+      options_.world_size >= 1 && options_.rank >= 0 && options_.rank < options_.world_size,
+      "loader rank must be in [0, world_size), got rank ", options_.rank, " of world_size ",
+      options_.world_size);
   LOOKALIKE_CHECK_ARG(options_.sampler == "random" || options_.sampler == "class_balanced",
                       "sampler must be 'random' or 'class_balanced', got '", options_.sampler, "'");
   const int64_t n = labels_.size(0);
@@ -56,19 +60,25 @@ Batch EpochLoader::make_batch(int64_t b) const {
   const int64_t n = order_.size(0);
   const int64_t start = b * options_.batch_size;
   const int64_t end = std::min(n, start + options_.batch_size);
+  const int64_t global = end - start;
+  // This rank's rows of the global batch (all of it in one process).
+  const int64_t lo = global * options_.rank / options_.world_size;
+  const int64_t hi = global * (options_.rank + 1) / options_.world_size;
   Batch batch;
-  batch.indices = order_.slice(0, start, end);
+  batch.global_size = global;
+  batch.indices = order_.slice(0, start + lo, start + hi);
   batch.labels = labels_.index_select(0, batch.indices);
   torch::Tensor x = images_.index_select(0, batch.indices);
   x = x.scalar_type() == torch::kUInt8 ? x.to(torch::kFloat).div_(255.0f) : x.contiguous();
   if (options_.augment != "none") {
-    // Per-batch seed: the augmentation of batch b in epoch e depends on (seed, e, b) only.
+    // Per-batch seed: the augmentation of batch b in epoch e depends on (seed, e, b) only, drawn
+    // for the whole global batch so that a rank's rows get what one process gives them.
     std::mt19937_64 rng(
         util::mix_seed(util::mix_seed(options_.seed, uint64_t(epoch_)), uint64_t(b)));
-    const int64_t bs = x.size(0), h = x.size(2), w = x.size(3);
+    const int64_t h = x.size(2), w = x.size(3);
     std::vector<int64_t> flip;
-    for (int64_t i = 0; i < bs; ++i)
-      if (util::bounded(rng, 2)) flip.push_back(i);
+    for (int64_t i = 0; i < global; ++i)
+      if (util::bounded(rng, 2) && i >= lo && i < hi) flip.push_back(i - lo);
     if (!flip.empty()) {
       auto idx = torch::tensor(flip, torch::kLong);
       x.index_copy_(0, idx, x.index_select(0, idx).flip({3}));
@@ -76,10 +86,10 @@ Batch EpochLoader::make_batch(int64_t b) const {
     if (options_.augment == "flip_crop") {
       const int64_t pad = 4;
       auto padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, 0.0);
-      for (int64_t i = 0; i < bs; ++i) {
+      for (int64_t i = 0; i < global; ++i) {
         const auto dy = static_cast<int64_t>(util::bounded(rng, 2 * pad + 1));
         const auto dx = static_cast<int64_t>(util::bounded(rng, 2 * pad + 1));
-        x[i].copy_(padded[i].narrow(1, dy, h).narrow(2, dx, w));
+        if (i >= lo && i < hi) x[i - lo].copy_(padded[i - lo].narrow(1, dy, h).narrow(2, dx, w));
       }
     }
   }

@@ -23,12 +23,15 @@ nlohmann::ordered_json trajectory_json(const TrainOptions& o);
 void save_checkpoint(const std::string& dir, const TrainOptions& o, std::vector<models::Net>& nets,
                      torch::nn::Module* loss, torch::optim::Optimizer& opt,
                      const noisy::SampleFilter& filter, int epochs_done,
-                     const std::vector<util::Record>& history);
+                     const std::vector<util::Record>& history, int world_size);
 
 /// Restores the state saved by save_checkpoint; returns the epochs already done. FileError when
-/// the file cannot be read; InvalidArgument when it was written with other trajectory options.
+/// the file cannot be read; InvalidArgument when it was written with other trajectory options,
+/// or by another number of ranks (world_size) when the options make the trajectory depend on it
+/// (data_parallel.h: world_size_dependence).
 int load_checkpoint(const std::string& path, const TrainOptions& o, std::vector<models::Net>& nets,
                     torch::nn::Module* loss, torch::optim::Optimizer& opt,
-                    noisy::SampleFilter& filter, std::vector<util::Record>& history);
+                    noisy::SampleFilter& filter, std::vector<util::Record>& history,
+                    int world_size);
 
 }  // namespace lookalike::train::detail

@@ -29,6 +29,11 @@ void validate(const TrainOptions& o) {
   LOOKALIKE_CHECK_ARG(
       o.progress == "auto" || o.progress == "on" || o.progress == "lines" || o.progress == "off",
       "progress must be 'auto', 'on', 'lines' or 'off', got '", o.progress, "'");
+  LOOKALIKE_CHECK_ARG(o.distributed == "auto" || o.distributed == "off",
+                      "distributed must be 'auto' (the environment's ranks) or 'off', got '",
+                      o.distributed, "'");
+  LOOKALIKE_CHECK_ARG(o.bucket_mb > 0 && std::isfinite(o.bucket_mb),
+                      "bucket_mb must be positive, got ", o.bucket_mb);
   LOOKALIKE_CHECK_ARG(o.eval_batch_size > 0, "eval_batch_size must be positive, got ",
                       o.eval_batch_size);
   LOOKALIKE_CHECK_ARG(o.freeze_stages >= -1, "freeze_stages must be >= -1 (-1: all), got ",

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "checkpoint.h"
+#include "data_parallel.h"
 #include "lookalike/data/loader.h"
 #include "lookalike/error.h"
 #include "lookalike/eval/average_precision.h"
@@ -27,15 +28,18 @@
 #include "lookalike/util/threads.h"
 #include "model_archive.h"
 #include "networks.h"
+#include "progress.h"
 #include "resolve.h"
 
 namespace lookalike::train {
 
 namespace {
-using Clock = std::chrono::steady_clock;
+using detail::Clock;
+using detail::DataParallel;
 using detail::kCheckpointName;
 using detail::load_checkpoint;
 using detail::Networks;
+using detail::Progress;
 using detail::save_checkpoint;
 
 // Learning rate at fractional epoch t (0 <= t <= epochs).
@@ -78,54 +82,6 @@ class CudaAutocast {
 
  private:
   bool on_;
-};
-
-std::string format_duration(double s) {
-  const long t = static_cast<long>(std::max(0.0, s));
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-  return buf;
-}
-
-// Training progress on stderr: a bar with ETA redrawn ~5 times/s on a terminal ("bar"), one line
-// per epoch with elapsed time and ETA in a log ("lines"), or nothing ("off").
-struct Progress {
-  enum class Mode { off, bar, lines } mode = Mode::off;
-  Clock::time_point last{};
-  Clock::time_point start = Clock::now();
-  void update(int epoch, int epochs, int64_t batch, int64_t batches, double items_per_s,
-              double loss, double eta_s) {
-    if (mode != Mode::bar) return;
-    const auto now = Clock::now();
-    if (batch < batches && now - last < std::chrono::milliseconds(200)) return;  // ~5 redraws/s
-    last = now;
-    const int width = 20;
-    const int filled = batches > 0 ? static_cast<int>(width * batch / batches) : width;
-    std::string bar(static_cast<size_t>(filled), '#');
-    bar.resize(width, '.');
-    std::fprintf(stderr, "\repoch %d/%d [%s] %5.0f img/s  loss %.4f  ETA %s   ", epoch, epochs,
-                 bar.c_str(), items_per_s, loss, format_duration(eta_s).c_str());
-    std::fflush(stderr);
-  }
-  // After each epoch: ends the bar's line, or writes the epoch's line (loss, speed, val metrics).
-  void epoch_done(int epoch, int epochs, int first_epoch, const util::Record& rec) {
-    if (mode == Mode::bar) std::fprintf(stderr, "\n");
-    if (mode != Mode::lines) return;
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    const double eta = elapsed / std::max(1, epoch + 1 - first_epoch) * (epochs - epoch - 1);
-    std::string vals;
-    for (const auto& [key, value] : rec)
-      if (key.rfind("val_", 0) == 0 && vals.size() < 80) vals += "  " + key + " " + fmt4(value);
-    std::fprintf(stderr, "[train] epoch %d/%d  loss %.4f  %.0f img/s%s  (%s elapsed, ETA %s)\n",
-                 epoch + 1, epochs, rec.at("train_loss"), rec.at("items_per_second"), vals.c_str(),
-                 format_duration(elapsed).c_str(), format_duration(eta).c_str());
-    std::fflush(stderr);
-  }
-  static std::string fmt4(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.4g", v);
-    return buf;
-  }
 };
 
 void append_line(const std::string& path, const std::string& line) {
@@ -178,18 +134,23 @@ namespace {
 
 // confident_learning: the label issues found by K-fold cross-training before training starts
 // (bool [n]) and the seconds it took. A resumed run takes the flagged set from its checkpoint.
+// In a data-parallel run rank 0 cross-trains and the others receive its flags.
 std::pair<torch::Tensor, double> detect_issues(const TrainOptions& o, const data::Dataset& train,
-                                               bool resuming) {
+                                               bool resuming, DataParallel& dp) {
   if (o.filter.filter != "confident_learning") return {torch::Tensor(), 0.0};
   if (resuming) return {torch::zeros({train.size()}, torch::kBool), 0.0};
+  const char* what = "confident learning's flagged samples";
+  if (!dp.root()) return {dp.from_root(torch::zeros({0}, torch::kBool), what), 0.0};
   const auto t0 = Clock::now();
   TrainOptions fold = o;
+  fold.distributed = "off";  // the folds train in rank 0 alone
   fold.filter = noisy::FilterOptions{};
   fold.epochs = o.filter.cl_epochs > 0 ? o.filter.cl_epochs : std::max(1, o.epochs / 2);
   fold.progress = "off";  // cross_val_pred_probs drops checkpoints, resume and the log itself
   auto probs = cross_val_pred_probs(train, o.filter.cl_folds, fold, o.seed);
-  return {noisy::find_label_issues(train.labels, probs, o.filter.cl_filter_by),
-          std::chrono::duration<double>(Clock::now() - t0).count()};
+  auto issues = noisy::find_label_issues(train.labels, probs, o.filter.cl_filter_by);
+  dp.from_root(issues, what);
+  return {issues, std::chrono::duration<double>(Clock::now() - t0).count()};
 }
 
 // What one epoch needs besides the networks and the filter.
@@ -204,6 +165,7 @@ struct EpochContext {
   Progress& progress;
   const TagHeads* heads;  // a tag set's heads, or null
   torch::Tensor targets;  // a tag set's float [n, T] on the CPU
+  DataParallel& dp;       // this rank's share of each batch and the gradients' all-reduce
 };
 
 // One batch's loss: cross-entropy of every network's logits through the filter (kept: the
@@ -243,7 +205,8 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
   while (auto batch = loader.next()) {
     const int64_t bs = batch->labels.size(0);
     ++batch_index;
-    if (bs < 2) continue;  // batch norm needs two samples
+    // Batch norm needs two samples on every rank (decided alike by all, from the global size).
+    if (batch->global_size / c.dp.size() < 2) continue;
     const double t = epoch + double(batch_index - 1) / c.batches_per_epoch;
     w.set_lr(filter.lr(epoch, t, lr_at(o, t)));
     auto x = batch->images.to(c.device, /*non_blocking=*/true);
@@ -251,7 +214,12 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
     torch::Tensor kept, logits;
     auto loss = batch_loss(c, w, filter, x, y, *batch, epoch, kept, logits);
     w.optimizer->zero_grad();
-    loss.backward();
+    // A rank's mean over its rows, weighted by its share: the sum over ranks is the batch's mean.
+    if (c.dp.on())
+      (loss * (double(bs) / double(batch->global_size))).backward();
+    else
+      loss.backward();
+    c.dp.sum_gradients(*w.optimizer);
     w.optimizer->step();
     const double l = loss.item<double>();
     LOOKALIKE_CHECK_ARG(std::isfinite(l), "training diverged: loss is ", l, " at epoch ", epoch + 1,
@@ -273,6 +241,16 @@ util::Record run_epoch(const EpochContext& c, int epoch, Networks& w, noisy::Sam
                       eta);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  // The epoch's counts over every rank's rows.
+  std::vector<double> sums{loss_sum,       double(correct),    double(seen),
+                           double(kept_n), double(kept_clean), double(clean_seen)};
+  c.dp.sum(sums, "the epoch's loss and counts");
+  loss_sum = sums[0];
+  correct = int64_t(sums[1]);
+  seen = int64_t(sums[2]);
+  kept_n = int64_t(sums[3]);
+  kept_clean = int64_t(sums[4]);
+  clean_seen = int64_t(sums[5]);
   const double last_t = epoch + 1.0 - 1.0 / c.batches_per_epoch;
   util::Record rec{{"epoch", epoch + 1},
                    {"lr", filter.lr(epoch, last_t, lr_at(o, last_t))},
@@ -308,28 +286,30 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   const std::string ckpt =
       o.checkpoint_dir.empty() ? "" : util::join_path(o.checkpoint_dir, kCheckpointName);
   const bool resuming = o.resume && util::file_exists(ckpt);
+  DataParallel dp(o);
+  dp.check_start(o, set, resuming ? "resume from " + ckpt : "start afresh");
   TrainResult result;
-  const auto [excluded, cl_seconds] = detect_issues(o, set, resuming);
+  const auto [excluded, cl_seconds] = detect_issues(o, set, resuming, dp);
   auto filter = noisy::make_filter(o.filter, n, o.epochs, o.lr, excluded);
   Networks w(set);
   w.init(o, filter->networks(), 0, device);
   int start_epoch = 0;
   if (resuming) {
-    start_epoch =
-        load_checkpoint(ckpt, o, w.nets, w.loss.get(), *w.optimizer, *filter, result.history);
+    start_epoch = load_checkpoint(ckpt, o, w.nets, w.loss.get(), *w.optimizer, *filter,
+                                  result.history, dp.size());
     for (auto& net : w.nets) net->to(device);
     if (w.loss) w.loss->to(device);
     LOOKALIKE_CHECK_ARG(start_epoch <= o.epochs, "checkpoint '", ckpt, "' has ", start_epoch,
                         " epochs done, more than epochs = ", o.epochs);
+    dp.check_same("epoch " + std::to_string(start_epoch), "the checkpoint's epochs done");
   }
+  dp.broadcast_weights(w);
   // The log restarts from what the checkpoint knows, so it never holds an epoch twice.
-  if (!o.log_path.empty()) util::write_file_atomic(o.log_path, util::to_json_lines(result.history));
+  if (!o.log_path.empty() && dp.root())
+    util::write_file_atomic(o.log_path, util::to_json_lines(result.history));
 
   Progress progress;
-  const bool tty = ::isatty(fileno(stderr));
-  progress.mode = o.progress == "on" || (o.progress == "auto" && tty) ? Progress::Mode::bar
-                  : o.progress == "lines" || o.progress == "auto"     ? Progress::Mode::lines
-                                                                      : Progress::Mode::off;
+  progress.mode = dp.root() ? detail::progress_mode(o.progress) : Progress::Mode::off;
   data::LoaderOptions lo;
   lo.batch_size = o.batch_size;
   lo.shuffle = true;
@@ -337,6 +317,8 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
   lo.augment = o.augment;
   lo.sampler = o.sampler;
   lo.samples_per_class = o.samples_per_class;
+  lo.rank = dp.rank();
+  lo.world_size = dp.size();
   const EpochContext context{
       o,
       set,
@@ -347,10 +329,15 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
       train.clean_labels.defined() ? train.clean_labels.cpu() : torch::Tensor(),
       progress,
       heads ? &*heads : nullptr,
-      heads ? train.targets.to(torch::kCPU, torch::kFloat) : torch::Tensor()};
+      heads ? train.targets.to(torch::kCPU, torch::kFloat) : torch::Tensor(),
+      dp};
   for (int epoch = start_epoch; epoch < o.epochs; ++epoch) {
+    dp.begin_epoch(*filter);
     util::Record rec = run_epoch(context, epoch, w, *filter);
+    dp.end_epoch(*filter);
+    dp.average_buffers(w);
     rec["threads"] = threads;
+    if (dp.on()) rec["ranks"] = dp.size();
     if (epoch == 0 && cl_seconds > 0) rec["cleaning_seconds"] = cl_seconds;
     if (epoch == 0 && heads)
       rec["tags_without_positives"] = static_cast<double>(heads->tags_without_positives().size());
@@ -362,12 +349,17 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
     }
     progress.epoch_done(epoch, o.epochs, start_epoch, rec);
     result.history.push_back(rec);
-    if (filter->end_epoch(epoch)) w.init(o, filter->networks(), uint64_t(epoch) + 1, device);
-    if (!ckpt.empty())
+    if (filter->end_epoch(epoch)) {
+      w.init(o, filter->networks(), uint64_t(epoch) + 1, device);
+      dp.broadcast_weights(w);
+    }
+    if (!ckpt.empty() && dp.root())
       save_checkpoint(o.checkpoint_dir, o, w.nets, w.loss.get(), *w.optimizer, *filter, epoch + 1,
-                      result.history);
-    if (!o.log_path.empty()) append_line(o.log_path, util::to_json_line(rec));
-    if (on_epoch && !on_epoch(rec)) break;
+                      result.history, dp.size());
+    if (!ckpt.empty()) dp.barrier("the checkpoint's writing by rank 0");
+    if (!o.log_path.empty() && dp.root()) append_line(o.log_path, util::to_json_line(rec));
+    const bool stop = on_epoch && !on_epoch(rec);
+    if (dp.any(stop, "the early-stop decision")) break;
   }
   result.model = w.nets[0];
   result.model->eval();

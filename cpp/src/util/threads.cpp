@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <omp.h>
 
+#include <cstdlib>
 #include <thread>
 
 namespace lookalike::util {
@@ -11,6 +12,9 @@ namespace lookalike::util {
 int set_threads(int threads) {
   if (threads <= 0) {
     threads = static_cast<int>(std::thread::hardware_concurrency());
+    // Processes of one run on this machine (torchrun's LOCAL_WORLD_SIZE) share its cores.
+    if (const char* local = std::getenv("LOCAL_WORLD_SIZE"); local && std::atoi(local) > 1)
+      threads /= std::atoi(local);
     if (threads <= 0) threads = 1;
   }
   at::set_num_threads(threads);

@@ -34,9 +34,12 @@ class Output:
     """A study's output folder: files land atomically, each is listed in ``artifacts``; steps
     timed with ``timed`` are reported as ``<step>_s``."""
 
-    def __init__(self, folder: Path, label: str = "") -> None:
+    def __init__(self, folder: Path, label: str = "", writes: bool = True) -> None:
         self.folder = Path(folder)
         self.label = label or self.folder.name  # what its progress lines start with
+        # False on the ranks other than 0 of a distributed run: the same study runs there, and
+        # only rank 0 writes files and progress lines.
+        self.writes = writes
         self.folder.mkdir(parents=True, exist_ok=True)
         self.timings: Dict[str, float] = {}
         self.artifacts: List[str] = []
@@ -52,29 +55,34 @@ class Output:
         """Times a step; a line on stderr when it starts and when it ends (elapsed, study total),
         so a study run in a log shows where it is."""
         t = time.perf_counter()
-        print(f"[{self.label}] {step} ...", file=sys.stderr, flush=True)
+        if self.writes:
+            print(f"[{self.label}] {step} ...", file=sys.stderr, flush=True)
         try:
             yield
         finally:
             dt = time.perf_counter() - t
             self.timings[f"{step}_s"] = self.timings.get(f"{step}_s", 0.0) + dt
-            print(f"[{self.label}] {step} done in {duration(dt)} (study {duration(time.perf_counter() - self.t0)})",
-                  file=sys.stderr, flush=True)
+            if self.writes:
+                print(f"[{self.label}] {step} done in {duration(dt)} (study {duration(time.perf_counter() - self.t0)})",
+                      file=sys.stderr, flush=True)
 
     def figure(self, name: str, fig: Any) -> None:
         """Saves a matplotlib figure as PNG and closes it (a study keeps no figure open)."""
         import matplotlib.pyplot as plt
 
-        results.save_figure(fig, self.folder / name)
+        if self.writes:
+            results.save_figure(fig, self.folder / name)
         plt.close(fig)
         self._list(name)
 
     def text(self, name: str, text: str) -> None:
-        _core.write_file_atomic(str(self.folder / name), text.encode("utf-8"))
+        if self.writes:
+            _core.write_file_atomic(str(self.folder / name), text.encode("utf-8"))
         self._list(name)
 
     def json(self, name: str, payload: Dict[str, Any]) -> None:
-        results.write_json(str(self.folder / name), payload)
+        if self.writes:
+            results.write_json(str(self.folder / name), payload)
         self._list(name)
 
     def _list(self, name: str) -> None:

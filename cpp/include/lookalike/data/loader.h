@@ -16,9 +16,10 @@
 namespace lookalike::data {
 
 struct Batch {
-  torch::Tensor images;   // float32 [B, C, H, W] in [0, 1]
-  torch::Tensor labels;   // int64 [B]
-  torch::Tensor indices;  // int64 [B]: positions in the dataset (for per-sample bookkeeping)
+  torch::Tensor images;     // float32 [B, C, H, W] in [0, 1]
+  torch::Tensor labels;     // int64 [B]
+  torch::Tensor indices;    // int64 [B]: positions in the dataset (for per-sample bookkeeping)
+  int64_t global_size = 0;  // the whole batch's size over all ranks (B when world_size is 1)
 };
 
 struct LoaderOptions {
@@ -32,9 +33,13 @@ struct LoaderOptions {
   // batch_size / samples_per_class classes per batch, samples_per_class images each)
   std::string sampler = "random";
   int64_t samples_per_class = 4;
+  // Data-parallel share: every rank orders and augments the epoch's global batches alike and
+  // takes rows [B r / W, B (r + 1) / W) of each, so W ranks together see what one process sees.
+  int rank = 0;
+  int world_size = 1;
 };
 LOOKALIKE_OPTIONS(LoaderOptions, batch_size, shuffle, drop_last, seed, augment, prefetch, sampler,
-                  samples_per_class)
+                  samples_per_class, rank, world_size)
 
 /// Iterates one epoch of (images, labels) in batches. images: uint8 or float [N, C, H, W];
 /// labels: int64 [N]. Construction starts the worker; destruction stops it.

@@ -61,6 +61,10 @@ class SampleFilter {
   /// State that a checkpoint must carry (tensors by name) and its restoration.
   virtual std::map<std::string, torch::Tensor> state() const { return {}; }
   virtual void load_state(const std::map<std::string, torch::Tensor>& state) {}
+  /// The state tensors that batch_loss adds to per sample (e.g. loss sums): in a data-parallel
+  /// run each rank adds for its own samples, and after each epoch every rank's additions are
+  /// summed (train/data_parallel.h) before end_epoch, so all ranks hold what one process would.
+  virtual std::vector<std::string> summed_state() const { return {}; }
 };
 
 /// The filter named by options.filter for a training set of n samples and `epochs` epochs.

@@ -39,6 +39,13 @@ struct TrainOptions {
   // "lines" | "off"
   std::string progress = "auto";
   int64_t eval_batch_size = 1024;
+  // Data-parallel training over processes (train/data_parallel.h): "auto" joins the ranks the
+  // environment names (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; `lookalike run
+  // --nproc N`), "off" trains in this process alone. Each rank takes its share of every global
+  // batch of batch_size, the gradients are summed over ranks in buckets of bucket_mb MB, rank 0
+  // writes checkpoint and log.
+  std::string distributed = "auto";
+  double bucket_mb = 25;
   // Fine-tuning: backbone stages [0, freeze_stages) never train (-1: the whole backbone), with
   // their batch norms in eval mode; the backbone learns at lr * backbone_lr_factor; during the
   // first head_warmup_epochs only the head trains.
@@ -65,7 +72,7 @@ struct TrainOptions {
 LOOKALIKE_OPTIONS(TrainOptions, epochs, batch_size, optimizer, lr, momentum, nesterov, weight_decay,
                   schedule, step_size, gamma, warmup_epochs, seed, threads, device, mixed_precision,
                   augment, checkpoint_dir, resume, log_path, progress, eval_batch_size,
-                  freeze_stages, backbone_lr_factor, head_warmup_epochs, batch_norm, sampler,
+                  distributed, bucket_mb, freeze_stages, backbone_lr_factor, head_warmup_epochs, batch_norm, sampler,
                   samples_per_class, model, filter, metric, tags)
 
 /// Checks every option; throws InvalidArgument naming the first bad one.

@@ -4,7 +4,8 @@
 
 namespace lookalike::util {
 
-/// Sets torch, OpenMP and OpenBLAS to `threads` threads (<= 0: the machine's cores).
+/// Sets torch, OpenMP and OpenBLAS to `threads` threads (<= 0: the machine's cores, divided among
+/// the processes of a distributed run on it: LOCAL_WORLD_SIZE).
 /// Returns the number set.
 int set_threads(int threads);
 

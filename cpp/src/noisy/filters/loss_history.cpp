@@ -57,6 +57,7 @@ class LossHistoryFilter final : public SampleFilter {
   std::map<std::string, torch::Tensor> state() const override {
     return {{"loss_sum", sum_}, {"loss_seen", seen_}, {"dropped", dropped_}};
   }
+  std::vector<std::string> summed_state() const override { return {"loss_sum", "loss_seen"}; }
   void load_state(const std::map<std::string, torch::Tensor>& s) override {
     sum_ = s.at("loss_sum");
     seen_ = s.at("loss_seen");

@@ -25,10 +25,14 @@ void bind_dist(py::module_& m) {
   d.def(
       "init",
       [] {
-        auto& w = dist::world();
-        return py::make_tuple(w.rank(), w.size());
+        dist::World* w = nullptr;
+        {
+          py::gil_scoped_release no_gil;  // the rendezvous waits for the other ranks
+          w = &dist::world();
+        }
+        return py::make_tuple(w->rank(), w->size());
       },
-      release, "Joins the run's ranks (once per process); (rank, world size).");
+      "Joins the run's ranks (once per process); (rank, world size).");
   d.def(
       "barrier", [] { dist::world().barrier("barrier"); }, release);
   d.def("shard_rows", &dist::shard_rows, py::arg("ids"), py::arg("rank"), py::arg("size"));
@@ -37,7 +41,7 @@ void bind_dist(py::module_& m) {
       [](const std::vector<torch::Tensor>& scores, const std::vector<torch::Tensor>& ids, int64_t k,
          const std::string& metric) {
         auto r = dist::merge_topk(scores, ids, k, metric);
-        return py::make_tuple(r.scores, r.indices);
+        return std::make_tuple(r.scores, r.indices);
       },
       py::arg("scores"), py::arg("ids"), py::arg("k"), py::arg("metric"), release);
   d.def(
@@ -45,7 +49,7 @@ void bind_dist(py::module_& m) {
       [](const VectorIndex& shard, const torch::Tensor& queries, int64_t k,
          const index::SearchParams& p) {
         auto r = dist::sharded_search(dist::world(), shard, queries, k, p);
-        return py::make_tuple(r.scores, r.indices);
+        return std::make_tuple(r.scores, r.indices);
       },
       py::arg("shard"), py::arg("queries"), py::arg("k"), py::arg("params"), release);
   d.def(

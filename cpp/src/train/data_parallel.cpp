@@ -1,5 +1,6 @@
 #include "data_parallel.h"
 
+#include <chrono>
 #include <set>
 
 #include "checkpoint.h"
@@ -55,8 +56,15 @@ void DataParallel::broadcast_weights(Networks& w) {
   }
 }
 
+double DataParallel::take_comm_seconds() {
+  const double s = comm_seconds_;
+  comm_seconds_ = 0;
+  return s;
+}
+
 void DataParallel::sum_gradients(torch::optim::Optimizer& opt) {
   if (!on()) return;
+  const auto t0 = std::chrono::steady_clock::now();
   std::vector<torch::Tensor> params;
   for (auto& group : opt.param_groups())
     for (auto& p : group.params())
@@ -94,6 +102,7 @@ void DataParallel::sum_gradients(torch::optim::Optimizer& opt) {
   auto has_any = mask[0];
   for (size_t i = 0; i < params.size(); ++i)
     if (has_any[int64_t(i)].item<float>() == 0.0f) params[i].mutable_grad() = torch::Tensor();
+  comm_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void DataParallel::sum(std::vector<double>& values, const char* what) {

@@ -55,8 +55,11 @@ class DataParallel {
   void begin_epoch(const noisy::SampleFilter& filter);
   void end_epoch(noisy::SampleFilter& filter);
   void barrier(const char* what);
+  /// Seconds spent in the gradients' all-reduce since the last call (the communication cost).
+  double take_comm_seconds();
 
  private:
+  double comm_seconds_ = 0;
   dist::World* world_ = nullptr;
   double bucket_bytes_;
   std::map<std::string, torch::Tensor> filter_base_;

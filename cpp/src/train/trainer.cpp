@@ -337,7 +337,10 @@ TrainResult Trainer::fit(const data::Dataset& train, const data::Dataset& val,
     dp.end_epoch(*filter);
     dp.average_buffers(w);
     rec["threads"] = threads;
-    if (dp.on()) rec["ranks"] = dp.size();
+    if (dp.on()) {
+      rec["ranks"] = dp.size();
+      rec["allreduce_seconds"] = dp.take_comm_seconds();
+    }
     if (epoch == 0 && cl_seconds > 0) rec["cleaning_seconds"] = cl_seconds;
     if (epoch == 0 && heads)
       rec["tags_without_positives"] = static_cast<double>(heads->tags_without_positives().size());

@@ -89,7 +89,9 @@ struct TrainResult {
   /// val_accuracy; or with a metric loss val_precision_at_1, val_r_precision, val_map_at_r],
   /// seconds, items_per_second, kept_fraction (share of samples the loss used), and when the
   /// training set carries clean_labels: label_precision (share of kept samples whose label is
-  /// right) and clean_recall (share of right-labelled samples kept).
+  /// right) and clean_recall (share of right-labelled samples kept). A data-parallel run adds
+  /// ranks and allreduce_seconds (this rank's time in the gradients' all-reduce); its counts,
+  /// loss and items_per_second cover every rank's rows.
   std::vector<util::Record> history;
 };
 

@@ -87,7 +87,9 @@ def launch(argv: List[str], nproc: int, grace_s: float = 30.0) -> int:
     """Runs ``python -m lookalike <argv>`` as ``nproc`` ranks on this machine (torchrun's
     environment; each rank gets cores / nproc threads). When one fails, the others get
     ``grace_s`` seconds to report their own error, then are stopped. Returns the first non-zero
-    exit status (or 0)."""
+    exit status (or 0). Not torch's ``torch.distributed.run``: Debian's (torch 1.13) fails under
+    Python 3.11 before starting a rank (AttributeError in elastic's ``to_map``); where torchrun
+    works, ``torchrun --nproc_per_node N -m lookalike run cfg.yaml`` is the same run."""
     if nproc < 1:
         raise ValueError(f"--nproc must be >= 1, got {nproc}")
     env = dict(os.environ, WORLD_SIZE=str(nproc), LOCAL_WORLD_SIZE=str(nproc), MASTER_ADDR="127.0.0.1",

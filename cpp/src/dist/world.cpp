@@ -46,7 +46,11 @@ class GlooWorld final : public World {
     try {
       c10d::TCPStoreOptions so;
       so.port = static_cast<uint16_t>(l.master_port);
-      so.isServer = l.rank == 0;
+      // Under torchrun of torch >= 2 the agent may already serve the store at MASTER_PORT
+      // (TORCHELASTIC_USE_AGENT_STORE=True): every rank is then a client, as in torch's own
+      // env:// rendezvous.
+      const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+      so.isServer = l.rank == 0 && !(agent && std::string(agent) == "True");
       so.numWorkers = static_cast<size_t>(l.world_size);
       so.waitWorkers = true;
       so.timeout = timeout;
